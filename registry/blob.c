@@ -1,0 +1,464 @@
+/*
+ * blob.c - the content-addressed blob store and upload sessions.
+ *
+ * An upload session is a row in uploads plus the file uploads/<uuid>.
+ * Bytes are appended as they arrive and hashed at the same time; the
+ * SHA-256 state is kept in memory between requests of one session (a
+ * restart loses it, and the bytes already on disk are then hashed again).
+ * Completing a session fsyncs the file, compares its digest, renames it to
+ * blobs/sha256/<ab>/<hex> (or drops it when that blob already exists), fsyncs
+ * the directory, and only then records the blob and links it to the
+ * repository.
+ */
+#include "registry_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "../common/clock.h"
+#include "../common/log.h"
+#include "../common/status.h"
+
+struct hash_state {
+	char uuid[UUID_BUF];
+	EVP_MD_CTX *ctx;
+	uint64_t offset; /* bytes hashed so far */
+	struct hash_state *next;
+};
+
+struct blob_writer {
+	struct registry *reg;
+	char uuid[UUID_BUF];
+	int fd;
+	EVP_MD_CTX *ctx;
+	uint64_t size;
+	int failed;
+};
+
+void registry_hash_states_free(struct registry *reg)
+{
+	struct hash_state *h = reg->hash_states, *next;
+
+	for (; h != NULL; h = next) {
+		next = h->next;
+		EVP_MD_CTX_free(h->ctx);
+		free(h);
+	}
+	reg->hash_states = NULL;
+}
+
+/* Remove and return the cached state for uuid, or NULL. */
+static struct hash_state *hash_state_take(struct registry *reg, const char *uuid)
+{
+	struct hash_state **p, *h = NULL;
+
+	pthread_mutex_lock(&reg->hash_lock);
+	for (p = &reg->hash_states; *p != NULL; p = &(*p)->next) {
+		if (strcmp((*p)->uuid, uuid) == 0) {
+			h = *p;
+			*p = h->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&reg->hash_lock);
+	return h;
+}
+
+static void hash_state_put(struct registry *reg, const char *uuid, EVP_MD_CTX *ctx, uint64_t offset)
+{
+	struct hash_state *h = calloc(1, sizeof(*h));
+
+	if (h == NULL) {
+		EVP_MD_CTX_free(ctx);
+		return;
+	}
+	snprintf(h->uuid, sizeof(h->uuid), "%s", uuid);
+	h->ctx = ctx;
+	h->offset = offset;
+	pthread_mutex_lock(&reg->hash_lock);
+	h->next = reg->hash_states;
+	reg->hash_states = h;
+	pthread_mutex_unlock(&reg->hash_lock);
+}
+
+static void blob_path(const char *digest, char *out, size_t outlen)
+{
+	const char *hex = digest + 7;
+
+	snprintf(out, outlen, "sha256/%.2s/%s", hex, hex);
+}
+
+int registry_blob_stat(struct registry *reg, int64_t repository_id, const char *digest, int64_t *out_size)
+{
+	sqlite3_stmt *stmt = registry_prepare(reg,
+		"SELECT b.size FROM blob_links l JOIN blobs b ON b.digest = l.digest"
+		" WHERE l.repository_id = ? AND l.digest = ?");
+	int status = LCR_ERR_BLOB_UNKNOWN;
+
+	if (stmt == NULL)
+		return LCR_ERR_INTERNAL;
+	sqlite3_bind_int64(stmt, 1, repository_id);
+	sqlite3_bind_text(stmt, 2, digest, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		if (out_size != NULL)
+			*out_size = sqlite3_column_int64(stmt, 0);
+		status = LCR_OK;
+	}
+	sqlite3_finalize(stmt);
+	return status;
+}
+
+int registry_blob_open(struct registry *reg, int64_t repository_id, const char *digest, int *out_fd,
+		       int64_t *out_size)
+{
+	char path[128];
+	int status = registry_blob_stat(reg, repository_id, digest, out_size);
+	int fd;
+
+	if (status != LCR_OK)
+		return status;
+	blob_path(digest, path, sizeof(path));
+	fd = openat(reg->blobs_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_error("blob %s is recorded but its file cannot be opened: %s", digest, strerror(errno));
+		return LCR_ERR_INTERNAL;
+	}
+	*out_fd = fd;
+	return LCR_OK;
+}
+
+int registry_blob_link(struct registry *reg, int64_t repository_id, const char *digest, char *err, size_t errlen)
+{
+	sqlite3_stmt *stmt = registry_prepare(reg,
+		"INSERT OR IGNORE INTO blob_links (repository_id, digest, created_at) VALUES (?, ?, ?)");
+	int rc;
+
+	if (stmt == NULL)
+		return registry_db_error(reg, "link blob", err, errlen);
+	sqlite3_bind_int64(stmt, 1, repository_id);
+	sqlite3_bind_text(stmt, 2, digest, -1, SQLITE_STATIC);
+	sqlite3_bind_double(stmt, 3, clock_now());
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return registry_db_error(reg, "link blob", err, errlen);
+	return LCR_OK;
+}
+
+int registry_upload_create(struct registry *reg, int64_t repository_id, char out_uuid[UUID_BUF], char *err,
+			   size_t errlen)
+{
+	sqlite3_stmt *stmt;
+	double now = clock_now();
+	int fd, rc;
+
+	uuid_generate_v4(out_uuid);
+	fd = openat(reg->uploads_fd, out_uuid, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		log_error("cannot create upload file %s: %s", out_uuid, strerror(errno));
+		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "cannot create upload session");
+	}
+	close(fd);
+	stmt = registry_prepare(reg,
+		"INSERT INTO uploads (uuid, repository_id, created_at, updated_at) VALUES (?, ?, ?, ?)");
+	if (stmt == NULL) {
+		unlinkat(reg->uploads_fd, out_uuid, 0);
+		return registry_db_error(reg, "create upload", err, errlen);
+	}
+	sqlite3_bind_text(stmt, 1, out_uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, repository_id);
+	sqlite3_bind_double(stmt, 3, now);
+	sqlite3_bind_double(stmt, 4, now);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		unlinkat(reg->uploads_fd, out_uuid, 0);
+		return registry_db_error(reg, "create upload", err, errlen);
+	}
+	return LCR_OK;
+}
+
+int registry_upload_stat(struct registry *reg, int64_t repository_id, const char *uuid, uint64_t *out_size)
+{
+	sqlite3_stmt *stmt;
+	struct stat st;
+	int found;
+
+	if (!uuid_valid(uuid))
+		return LCR_ERR_BLOB_UPLOAD_UNKNOWN;
+	stmt = registry_prepare(reg, "SELECT 1 FROM uploads WHERE uuid = ? AND repository_id = ?");
+	if (stmt == NULL)
+		return LCR_ERR_INTERNAL;
+	sqlite3_bind_text(stmt, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, repository_id);
+	found = sqlite3_step(stmt) == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	if (!found)
+		return LCR_ERR_BLOB_UPLOAD_UNKNOWN;
+	if (fstatat(reg->uploads_fd, uuid, &st, 0) < 0) {
+		log_error("upload %s has a session but no file: %s", uuid, strerror(errno));
+		return LCR_ERR_BLOB_UPLOAD_UNKNOWN;
+	}
+	if (out_size != NULL)
+		*out_size = (uint64_t)st.st_size;
+	return LCR_OK;
+}
+
+/* Hash the first size bytes of fd into ctx. */
+static int rehash_file(int fd, uint64_t size, EVP_MD_CTX *ctx)
+{
+	char chunk[65536];
+	uint64_t done = 0;
+
+	while (done < size) {
+		size_t want = size - done < sizeof(chunk) ? (size_t)(size - done) : sizeof(chunk);
+		ssize_t n = pread(fd, chunk, want, (off_t)done);
+
+		if (n <= 0)
+			return -1;
+		EVP_DigestUpdate(ctx, chunk, (size_t)n);
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+int registry_upload_writer_open(struct registry *reg, int64_t repository_id, const char *uuid,
+				struct blob_writer **out, char *err, size_t errlen)
+{
+	struct blob_writer *w;
+	struct hash_state *cached;
+	uint64_t size = 0;
+	int status = registry_upload_stat(reg, repository_id, uuid, &size);
+
+	*out = NULL;
+	if (status != LCR_OK)
+		return lcr_fail(status, err, errlen, "upload %s is unknown to repository", uuid);
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "out of memory");
+	w->reg = reg;
+	snprintf(w->uuid, sizeof(w->uuid), "%s", uuid);
+	w->fd = openat(reg->uploads_fd, uuid, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (w->fd < 0) {
+		free(w);
+		log_error("cannot open upload file %s: %s", uuid, strerror(errno));
+		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "cannot open upload session");
+	}
+	w->size = size;
+	cached = hash_state_take(reg, uuid);
+	if (cached != NULL && cached->offset == size) {
+		w->ctx = cached->ctx;
+		free(cached);
+	} else {
+		if (cached != NULL) {
+			EVP_MD_CTX_free(cached->ctx);
+			free(cached);
+		}
+		w->ctx = EVP_MD_CTX_new();
+		if (w->ctx == NULL || EVP_DigestInit_ex(w->ctx, EVP_sha256(), NULL) != 1 ||
+		    rehash_file(w->fd, size, w->ctx) < 0) {
+			EVP_MD_CTX_free(w->ctx);
+			close(w->fd);
+			free(w);
+			return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "cannot read upload session");
+		}
+	}
+	*out = w;
+	return LCR_OK;
+}
+
+int blob_writer_write(struct blob_writer *w, const void *data, size_t len)
+{
+	const char *p = data;
+
+	if (w->failed)
+		return LCR_ERR_INTERNAL;
+	while (len > 0) {
+		ssize_t n = write(w->fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("write to upload %s failed: %s", w->uuid, strerror(errno));
+			w->failed = 1;
+			return LCR_ERR_INTERNAL;
+		}
+		EVP_DigestUpdate(w->ctx, p, (size_t)n);
+		w->size += (uint64_t)n;
+		p += n;
+		len -= (size_t)n;
+	}
+	return LCR_OK;
+}
+
+uint64_t blob_writer_size(const struct blob_writer *w)
+{
+	return w->size;
+}
+
+static void blob_writer_free(struct blob_writer *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	EVP_MD_CTX_free(w->ctx);
+	free(w);
+}
+
+void blob_writer_close(struct blob_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (!w->failed) {
+		hash_state_put(w->reg, w->uuid, w->ctx, w->size);
+		w->ctx = NULL;
+	}
+	blob_writer_free(w);
+}
+
+static int delete_upload_row(struct registry *reg, const char *uuid)
+{
+	sqlite3_stmt *stmt = registry_prepare(reg, "DELETE FROM uploads WHERE uuid = ?");
+	int rc;
+
+	if (stmt == NULL)
+		return LCR_ERR_INTERNAL;
+	sqlite3_bind_text(stmt, 1, uuid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? LCR_OK : LCR_ERR_INTERNAL;
+}
+
+static void discard_upload(struct registry *reg, const char *uuid)
+{
+	struct hash_state *h = hash_state_take(reg, uuid);
+
+	if (h != NULL) {
+		EVP_MD_CTX_free(h->ctx);
+		free(h);
+	}
+	delete_upload_row(reg, uuid);
+	unlinkat(reg->uploads_fd, uuid, 0);
+}
+
+/* Move the verified upload file into the blob store.  An existing blob with
+ * the same digest already holds the same bytes, so the upload is dropped. */
+static int install_blob_file(struct registry *reg, const char *uuid, const char *digest)
+{
+	char path[128], dir[32];
+	struct stat st;
+	int dfd;
+
+	blob_path(digest, path, sizeof(path));
+	if (fstatat(reg->blobs_fd, path, &st, 0) == 0) {
+		unlinkat(reg->uploads_fd, uuid, 0);
+		return LCR_OK;
+	}
+	snprintf(dir, sizeof(dir), "sha256/%.2s", digest + 7);
+	if (mkdirat(reg->blobs_fd, dir, 0750) < 0 && errno != EEXIST) {
+		log_error("cannot create blob directory %s: %s", dir, strerror(errno));
+		return LCR_ERR_INTERNAL;
+	}
+	if (renameat(reg->uploads_fd, uuid, reg->blobs_fd, path) < 0) {
+		log_error("cannot move upload %s to %s: %s", uuid, path, strerror(errno));
+		return LCR_ERR_INTERNAL;
+	}
+	dfd = openat(reg->blobs_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return LCR_OK;
+}
+
+static int record_blob(struct registry *reg, int64_t repository_id, const char *digest, uint64_t size,
+		       const char *uuid, char *err, size_t errlen)
+{
+	sqlite3_stmt *stmt;
+	int status, rc;
+
+	status = registry_begin(reg, err, errlen);
+	if (status != LCR_OK)
+		return status;
+	stmt = registry_prepare(reg, "INSERT OR IGNORE INTO blobs (digest, size, created_at) VALUES (?, ?, ?)");
+	if (stmt == NULL) {
+		registry_rollback(reg);
+		return registry_db_error(reg, "record blob", err, errlen);
+	}
+	sqlite3_bind_text(stmt, 1, digest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, (int64_t)size);
+	sqlite3_bind_double(stmt, 3, clock_now());
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		registry_rollback(reg);
+		return registry_db_error(reg, "record blob", err, errlen);
+	}
+	status = registry_blob_link(reg, repository_id, digest, err, errlen);
+	if (status == LCR_OK && delete_upload_row(reg, uuid) != LCR_OK)
+		status = registry_db_error(reg, "finish upload", err, errlen);
+	if (status != LCR_OK) {
+		registry_rollback(reg);
+		return status;
+	}
+	return registry_commit(reg, err, errlen);
+}
+
+int registry_upload_complete(struct registry *reg, int64_t repository_id, struct blob_writer *w,
+			     const char *expected_digest, char *err, size_t errlen)
+{
+	unsigned char raw[EVP_MAX_MD_SIZE];
+	unsigned int rawlen = 0;
+	char actual[DIGEST_BUF];
+	char uuid[UUID_BUF];
+	uint64_t size = w->size;
+	int status;
+
+	snprintf(uuid, sizeof(uuid), "%s", w->uuid);
+	if (w->failed) {
+		blob_writer_free(w);
+		discard_upload(reg, uuid);
+		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "writing the upload failed");
+	}
+	EVP_DigestFinal_ex(w->ctx, raw, &rawlen);
+	memcpy(actual, "sha256:", 7);
+	digest_hex(raw, rawlen, actual + 7);
+	if (strcmp(actual, expected_digest) != 0) {
+		blob_writer_free(w);
+		discard_upload(reg, uuid);
+		return lcr_fail(LCR_ERR_DIGEST_INVALID, err, errlen,
+				"provided digest %s does not match the uploaded content (%s)", expected_digest, actual);
+	}
+	if (fsync(w->fd) < 0) {
+		log_error("fsync of upload %s failed: %s", uuid, strerror(errno));
+		blob_writer_free(w);
+		discard_upload(reg, uuid);
+		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "cannot persist upload");
+	}
+	blob_writer_free(w);
+	status = install_blob_file(reg, uuid, actual);
+	if (status != LCR_OK) {
+		discard_upload(reg, uuid);
+		return lcr_fail(status, err, errlen, "cannot store blob");
+	}
+	status = record_blob(reg, repository_id, actual, size, uuid, err, errlen);
+	if (status != LCR_OK)
+		discard_upload(reg, uuid);
+	return status;
+}
+
+int registry_upload_cancel(struct registry *reg, int64_t repository_id, const char *uuid)
+{
+	int status = registry_upload_stat(reg, repository_id, uuid, NULL);
+
+	if (status != LCR_OK)
+		return status;
+	discard_upload(reg, uuid);
+	return LCR_OK;
+}

@@ -1,0 +1,172 @@
+/*
+ * registry.h - repositories, images, tags, blobs and upload sessions.
+ *
+ * The registry owns the data directory: the SQLite metadata database and
+ * the content-addressed blob store (see store.c for the layout).  Every
+ * function is safe to call from any thread; each thread gets its own SQLite
+ * connection.  Functions return an lcr_status and write human-readable
+ * detail into err (errlen bytes) on failure; that text is what clients see,
+ * so it follows ECR's wording.
+ */
+#ifndef LCR_REGISTRY_H
+#define LCR_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/digest.h"
+
+struct registry;
+struct blob_writer;
+
+#define REGISTRY_ID_BUF 13
+#define REGION_BUF 32
+#define REPOSITORY_NAME_MAX 256
+#define IMAGE_TAG_MAX 300
+#define MEDIA_TYPE_BUF 256
+#define MANIFEST_MAX (4 * 1024 * 1024) /* ECR's ImageManifest limit, in bytes */
+
+struct repository {
+	int64_t id;
+	char registry_id[REGISTRY_ID_BUF];
+	char region[REGION_BUF];
+	char name[REPOSITORY_NAME_MAX + 1];
+	double created_at;
+	char tag_mutability[32];
+	bool scan_on_push;
+	char encryption_type[16];
+	char kms_key[2049];
+};
+
+/* One image: a stored manifest and the tags that point at it. */
+struct image {
+	int64_t id;
+	char digest[DIGEST_BUF];
+	char media_type[MEDIA_TYPE_BUF];
+	char artifact_media_type[MEDIA_TYPE_BUF]; /* config media type, "" if none */
+	int64_t size;                             /* sum of layer sizes */
+	double pushed_at;
+	double last_pulled_at;                    /* 0 when never pulled */
+	char **tags;                              /* sorted, owned */
+	size_t ntags;
+	char *manifest;                           /* owned, NULL unless loaded */
+	size_t manifest_len;
+};
+
+void image_release(struct image *img);
+void image_array_free(struct image *imgs, size_t n);
+
+/* Open (creating if needed) the data directory and its database, migrate
+ * the schema and sweep upload files that no session owns. */
+int registry_open(const char *data_dir, struct registry **out, char *err, size_t errlen);
+void registry_close(struct registry *reg);
+
+/* Read the secret file name in the data directory, creating it with len
+ * random bytes (mode 0600, written then renamed) on first use. */
+int registry_secret_load(struct registry *reg, const char *name, unsigned char *out, size_t len, char *err,
+			 size_t errlen);
+
+/* Repositories */
+
+/* Check a name against ECR's repository name rules; fills err with ECR's
+ * InvalidParameterException message. */
+int registry_repository_name_check(const char *name, char *err, size_t errlen);
+
+/* Insert repo (registry_id, region, name and settings filled in by the
+ * caller); sets repo->id and repo->created_at. */
+int registry_repository_create(struct registry *reg, struct repository *repo, char *err, size_t errlen);
+int registry_repository_get(struct registry *reg, const char *registry_id, const char *region,
+			    const char *name, struct repository *out, char *err, size_t errlen);
+/* List repositories of one registry in name order; *out is malloc'd. */
+int registry_repository_list(struct registry *reg, const char *registry_id, const char *region,
+			     struct repository **out, size_t *out_count, char *err, size_t errlen);
+/* Delete a repository; with force, its images go too, otherwise a
+ * repository holding images is RepositoryNotEmptyException. */
+int registry_repository_delete(struct registry *reg, const struct repository *repo, bool force,
+			       char *err, size_t errlen);
+/* Count the images of a repository. */
+int registry_repository_image_count(struct registry *reg, int64_t repository_id, int64_t *out);
+
+/* Resource tags of a repository (key/value pairs, TagResource style). */
+int registry_repository_tags_set(struct registry *reg, int64_t repository_id, const char **keys,
+				 const char **values, size_t n, char *err, size_t errlen);
+
+/* Blobs */
+
+/* Look up a blob linked to the repository: BLOB_UNKNOWN if absent. */
+int registry_blob_stat(struct registry *reg, int64_t repository_id, const char *digest,
+		       int64_t *out_size);
+/* Open a linked blob for reading; the caller closes *out_fd. */
+int registry_blob_open(struct registry *reg, int64_t repository_id, const char *digest,
+		       int *out_fd, int64_t *out_size);
+
+/* Upload sessions */
+
+int registry_upload_create(struct registry *reg, int64_t repository_id, char out_uuid[UUID_BUF],
+			   char *err, size_t errlen);
+/* Look a session up; BLOB_UPLOAD_UNKNOWN unless it exists for this repository. */
+int registry_upload_stat(struct registry *reg, int64_t repository_id, const char *uuid,
+			 uint64_t *out_size);
+/* Open a session for appending.  Hashing continues from where the previous
+ * request stopped when the hash state is still cached, else the bytes already
+ * received are hashed again. */
+int registry_upload_writer_open(struct registry *reg, int64_t repository_id, const char *uuid,
+				struct blob_writer **out, char *err, size_t errlen);
+int blob_writer_write(struct blob_writer *w, const void *data, size_t len);
+uint64_t blob_writer_size(const struct blob_writer *w);
+/* Close a writer without completing the upload; keeps the session. */
+void blob_writer_close(struct blob_writer *w);
+/* Finish: verify the bytes against expected_digest, fsync, rename into the
+ * blob store and link the blob to the repository.  On a mismatch the session
+ * and its bytes are removed (DIGEST_INVALID).  Consumes w. */
+int registry_upload_complete(struct registry *reg, int64_t repository_id, struct blob_writer *w,
+			     const char *expected_digest, char *err, size_t errlen);
+int registry_upload_cancel(struct registry *reg, int64_t repository_id, const char *uuid);
+
+/* Images */
+
+/* What image_put did. */
+struct image_put_result {
+	char digest[DIGEST_BUF];
+	bool image_created;  /* the digest was new in this repository */
+	bool tag_changed;    /* the tag was created or moved */
+};
+
+/* Store a manifest (already size-checked) and optionally point tag at it.
+ * media_type is the Content-Type or imageManifestMediaType given, or NULL.
+ * Validates the manifest and that every blob and child manifest it names is
+ * in the repository. */
+int registry_image_put(struct registry *reg, const struct repository *repo, const char *manifest,
+		       size_t len, const char *media_type, const char *tag,
+		       struct image_put_result *out, char *err, size_t errlen);
+
+/* Find an image by tag or digest (reference is either); loads the manifest
+ * when with_manifest. */
+int registry_image_get(struct registry *reg, const struct repository *repo, const char *reference,
+		       bool with_manifest, struct image *out, char *err, size_t errlen);
+
+/* List images with their tags, newest push first. */
+int registry_image_list(struct registry *reg, const struct repository *repo, struct image **out,
+			size_t *out_count, char *err, size_t errlen);
+
+/* Delete by digest: the image and all its tags.  IMAGE_REFERENCED when an
+ * index in the repository still lists it. */
+int registry_image_delete(struct registry *reg, const struct repository *repo, const char *digest,
+			  char *err, size_t errlen);
+/* Remove one tag; when it was the image's last tag the image goes too, as
+ * ECR's BatchDeleteImage does.  Returns the image digest in out_digest. */
+int registry_tag_delete(struct registry *reg, const struct repository *repo, const char *tag,
+			char out_digest[DIGEST_BUF], char *err, size_t errlen);
+/* True when an index in the repository references digest. */
+int registry_image_is_referenced(struct registry *reg, const struct repository *repo,
+				 const char *digest, bool *out);
+
+/* Record a pull (lastRecordedPullTime). */
+void registry_image_touch_pull(struct registry *reg, int64_t image_id);
+
+/* Tag grammar checks */
+bool registry_tag_valid_oci(const char *tag);
+bool registry_tag_valid_ecr(const char *tag);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * main.c - command line entry point: `localecr serve` and friends.
+ */
+#include "server.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../common/clock.h"
+#include "../common/log.h"
+#include "../common/status.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:5000"
+#define DEFAULT_DATA_DIR "localecr-data"
+#define DEFAULT_ACCOUNT_ID "000000000000"
+#define DEFAULT_REGION "us-east-1"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: localecr serve [options]\n"
+		"       localecr --help | --version\n"
+		"\n"
+		"A local, offline Amazon ECR: the OCI distribution API (/v2/) and the ECR\n"
+		"JSON API on one port, over one store.\n"
+		"\n"
+		"serve options:\n"
+		"  --listen ADDR:PORT   address to listen on; [::1]:PORT for IPv6\n"
+		"                       (default " DEFAULT_LISTEN ")\n"
+		"  --data-dir DIR       where the database and blobs live; created if missing\n"
+		"                       (default ./" DEFAULT_DATA_DIR ")\n"
+		"  --account-id ID      12-digit AWS account id of the registry\n"
+		"                       (default " DEFAULT_ACCOUNT_ID ")\n"
+		"  --region REGION      region named in /v2/ challenges (default " DEFAULT_REGION ")\n"
+		"  --log-level LEVEL    error, warn, info or debug (default info)\n"
+		"  --create-on-push     create a missing repository on its first /v2/ push\n"
+		"                       instead of answering NAME_UNKNOWN\n");
+}
+
+static int parse_serve_options(int argc, char **argv, struct server_config *config)
+{
+	snprintf(config->listen, sizeof(config->listen), "%s", DEFAULT_LISTEN);
+	snprintf(config->data_dir, sizeof(config->data_dir), "%s", DEFAULT_DATA_DIR);
+	snprintf(config->account_id, sizeof(config->account_id), "%s", DEFAULT_ACCOUNT_ID);
+	snprintf(config->region, sizeof(config->region), "%s", DEFAULT_REGION);
+	for (int i = 0; i < argc; i++) {
+		const char *opt = argv[i];
+		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+		bool takes_value = strcmp(opt, "--listen") == 0 || strcmp(opt, "--data-dir") == 0 ||
+				   strcmp(opt, "--account-id") == 0 || strcmp(opt, "--region") == 0 ||
+				   strcmp(opt, "--log-level") == 0;
+
+		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
+			usage(stdout);
+			exit(0);
+		}
+		if (strcmp(opt, "--create-on-push") == 0) {
+			config->create_on_push = true;
+			continue;
+		}
+		if (!takes_value) {
+			fprintf(stderr, "localecr: unknown option '%s'; see localecr --help\n", opt);
+			return -1;
+		}
+		if (value == NULL) {
+			fprintf(stderr, "localecr: option %s needs a value\n", opt);
+			return -1;
+		}
+		i++;
+		if (strcmp(opt, "--listen") == 0) {
+			snprintf(config->listen, sizeof(config->listen), "%s", value);
+		} else if (strcmp(opt, "--data-dir") == 0) {
+			snprintf(config->data_dir, sizeof(config->data_dir), "%s", value);
+		} else if (strcmp(opt, "--account-id") == 0) {
+			if (strlen(value) != 12 || strspn(value, "0123456789") != 12) {
+				fprintf(stderr, "localecr: invalid --account-id '%s': expected 12 digits\n", value);
+				return -1;
+			}
+			snprintf(config->account_id, sizeof(config->account_id), "%s", value);
+		} else if (strcmp(opt, "--region") == 0) {
+			if (strlen(value) == 0 || strlen(value) >= sizeof(config->region) ||
+			    strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(value)) {
+				fprintf(stderr, "localecr: invalid --region '%s': expected a name like us-east-1\n", value);
+				return -1;
+			}
+			snprintf(config->region, sizeof(config->region), "%s", value);
+		} else {
+			int level = log_level_parse(value);
+
+			if (level < 0) {
+				fprintf(stderr, "localecr: invalid --log-level '%s': expected error, warn, info or debug\n",
+					value);
+				return -1;
+			}
+			log_threshold = level;
+		}
+	}
+	return 0;
+}
+
+static int serve(int argc, char **argv)
+{
+	static struct server srv;
+	char err[1024];
+	sigset_t signals;
+	int sig = 0;
+
+	if (parse_serve_options(argc, argv, &srv.config) < 0)
+		return 2;
+	srv.started_at = clock_now();
+	/* Block the stop signals before any thread starts, so that only
+	 * sigwait below receives them. */
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (registry_open(srv.config.data_dir, &srv.registry, err, sizeof(err)) != LCR_OK) {
+		log_error("cannot open data directory: %s", err);
+		return 1;
+	}
+	if (registry_secret_load(srv.registry, "token.key", srv.token_key, sizeof(srv.token_key), err, sizeof(err)) !=
+	    LCR_OK) {
+		log_error("cannot load the registry token key: %s", err);
+		registry_close(srv.registry);
+		return 1;
+	}
+	if (server_start(&srv, err, sizeof(err)) != LCR_OK) {
+		log_error("%s", err);
+		registry_close(srv.registry);
+		return 1;
+	}
+	log_info("localecr %s listening on http://%s (data dir %s, account %s, region %s, open mode%s)",
+		 LOCALECR_VERSION, srv.bound_address, srv.config.data_dir, srv.config.account_id, srv.config.region,
+		 srv.config.create_on_push ? ", create on push" : "");
+	sigwait(&signals, &sig);
+	log_info("received signal %d, stopping", sig);
+	server_stop(&srv);
+	registry_close(srv.registry);
+	log_info("stopped");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("localecr %s\n", LOCALECR_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "serve") == 0)
+		return serve(argc - 2, argv + 2);
+	fprintf(stderr, "localecr: unknown command '%s'; see localecr --help\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,159 @@
+/*
+ * routes.c - the route table: one row per /v2/ route, ECR operation and
+ * admin endpoint, with the handler, the IAM action it needs, flags and the
+ * body size cap.
+ */
+#include "server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define KIB 1024
+#define MIB (1024 * 1024)
+
+/* JSON bodies of ECR calls.  PutImage carries a manifest of up to 4 MiB
+ * that JSON escaping can grow, so it gets a larger cap. */
+#define ECR_BODY_MAX (1 * MIB)
+#define ECR_PUT_IMAGE_BODY_MAX (32 * MIB)
+
+static const struct route routes[] = {
+	/* OCI distribution API */
+	{PROTOCOL_V2, "GET", V2_PATH_BASE, "base", NULL, NULL, v2_base, 0, 0},
+	{PROTOCOL_V2, "GET", V2_PATH_CATALOG, "catalog", "ecr:DescribeRepositories", NULL, v2_catalog, 0, 0},
+	{PROTOCOL_V2, "GET", V2_PATH_TAGS, "tags.list", "ecr:ListImages", NULL, v2_tags_list, 0, 0},
+	{PROTOCOL_V2, "GET", V2_PATH_MANIFEST, "manifest.get", "ecr:BatchGetImage", NULL, v2_manifest_get, 0, 0},
+	{PROTOCOL_V2, "HEAD", V2_PATH_MANIFEST, "manifest.head", "ecr:BatchGetImage", NULL, v2_manifest_get, 0, 0},
+	{PROTOCOL_V2, "PUT", V2_PATH_MANIFEST, "manifest.put", "ecr:PutImage", NULL, v2_manifest_put,
+	 MANIFEST_MAX, 0},
+	{PROTOCOL_V2, "DELETE", V2_PATH_MANIFEST, "manifest.delete", "ecr:BatchDeleteImage", NULL,
+	 v2_manifest_delete, 0, 0},
+	{PROTOCOL_V2, "GET", V2_PATH_BLOB, "blob.get", "ecr:GetDownloadUrlForLayer", NULL, v2_blob_get, 0, 0},
+	{PROTOCOL_V2, "HEAD", V2_PATH_BLOB, "blob.head", "ecr:BatchCheckLayerAvailability", NULL, v2_blob_get, 0,
+	 0},
+	{PROTOCOL_V2, "DELETE", V2_PATH_BLOB, "blob.delete", "ecr:BatchDeleteImage", NULL, v2_blob_delete, 0, 0},
+	{PROTOCOL_V2, "POST", V2_PATH_UPLOAD_START, "upload.start", "ecr:InitiateLayerUpload", v2_upload_begin,
+	 v2_upload_start, 0, ROUTE_STREAM_BODY},
+	{PROTOCOL_V2, "GET", V2_PATH_UPLOAD, "upload.get", "ecr:UploadLayerPart", NULL, v2_upload_get, 0, 0},
+	{PROTOCOL_V2, "PATCH", V2_PATH_UPLOAD, "upload.patch", "ecr:UploadLayerPart", v2_upload_open_writer,
+	 v2_upload_patch, 0, ROUTE_STREAM_BODY},
+	{PROTOCOL_V2, "PUT", V2_PATH_UPLOAD, "upload.put", "ecr:CompleteLayerUpload", v2_upload_open_writer,
+	 v2_upload_put, 0, ROUTE_STREAM_BODY},
+	{PROTOCOL_V2, "DELETE", V2_PATH_UPLOAD, "upload.delete", "ecr:UploadLayerPart", NULL, v2_upload_delete, 0,
+	 0},
+
+	/* ECR JSON API */
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "CreateRepository", "ecr:CreateRepository", NULL,
+	 ecr_create_repository, ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "DescribeRepositories", "ecr:DescribeRepositories", NULL,
+	 ecr_describe_repositories, ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "DeleteRepository", "ecr:DeleteRepository", NULL,
+	 ecr_delete_repository, ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "ListImages", "ecr:ListImages", NULL, ecr_list_images, ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "DescribeImages", "ecr:DescribeImages", NULL, ecr_describe_images,
+	 ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "BatchGetImage", "ecr:BatchGetImage", NULL, ecr_batch_get_image,
+	 ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "PutImage", "ecr:PutImage", NULL, ecr_put_image,
+	 ECR_PUT_IMAGE_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "BatchDeleteImage", "ecr:BatchDeleteImage", NULL,
+	 ecr_batch_delete_image, ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "GetAuthorizationToken", "ecr:GetAuthorizationToken", NULL,
+	 ecr_get_authorization_token, ECR_BODY_MAX, 0},
+
+	/* admin endpoints */
+	{PROTOCOL_ADMIN, "GET", V2_PATH_NONE, "/_localecr/health", NULL, NULL, admin_health, 0, ROUTE_NO_AUTH},
+};
+
+#define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
+
+/* Find the last occurrence of needle in haystack. */
+static const char *find_last(const char *haystack, const char *needle)
+{
+	const char *last = NULL, *p = haystack;
+
+	while ((p = strstr(p, needle)) != NULL) {
+		last = p;
+		p++;
+	}
+	return last;
+}
+
+/* Split url into the repository name and the part after marker. */
+static enum v2_path split_at(const char *rest, const char *at, size_t marker_len, enum v2_path path,
+			     char **out_name, char **out_reference)
+{
+	if (at == rest)
+		return V2_PATH_NONE;
+	*out_name = strndup(rest, (size_t)(at - rest));
+	*out_reference = strdup(at + marker_len);
+	return path;
+}
+
+static enum v2_path parse_v2_path(const char *url, char **out_name, char **out_reference)
+{
+	const char *rest, *at;
+	size_t len;
+
+	*out_name = NULL;
+	*out_reference = NULL;
+	if (strcmp(url, "/v2") == 0 || strcmp(url, "/v2/") == 0)
+		return V2_PATH_BASE;
+	if (strncmp(url, "/v2/", 4) != 0)
+		return V2_PATH_NONE;
+	rest = url + 4;
+	if (strcmp(rest, "_catalog") == 0)
+		return V2_PATH_CATALOG;
+	len = strlen(rest);
+	if (len > 10 && strcmp(rest + len - 10, "/tags/list") == 0)
+		return split_at(rest, rest + len - 10, 10, V2_PATH_TAGS, out_name, out_reference);
+	if ((at = find_last(rest, "/blobs/uploads")) != NULL) {
+		const char *tail = at + 14;
+
+		if (*tail == '\0' || strcmp(tail, "/") == 0)
+			return split_at(rest, at, strlen(at), V2_PATH_UPLOAD_START, out_name, out_reference);
+		if (*tail == '/' && strchr(tail + 1, '/') == NULL)
+			return split_at(rest, at, 15, V2_PATH_UPLOAD, out_name, out_reference);
+	}
+	if ((at = find_last(rest, "/manifests/")) != NULL && at[11] != '\0' && strchr(at + 11, '/') == NULL)
+		return split_at(rest, at, 11, V2_PATH_MANIFEST, out_name, out_reference);
+	if ((at = find_last(rest, "/blobs/")) != NULL && at[7] != '\0' && strchr(at + 7, '/') == NULL)
+		return split_at(rest, at, 7, V2_PATH_BLOB, out_name, out_reference);
+	if ((at = find_last(rest, "/referrers/")) != NULL && at[11] != '\0' && strchr(at + 11, '/') == NULL)
+		return split_at(rest, at, 11, V2_PATH_REFERRERS, out_name, out_reference);
+	return V2_PATH_NONE;
+}
+
+bool route_v2_path_known(enum v2_path path)
+{
+	return path != V2_PATH_NONE;
+}
+
+const struct route *route_find_v2(const char *method, const char *url, char **out_name, char **out_reference,
+				  enum v2_path *out_path)
+{
+	*out_path = parse_v2_path(url, out_name, out_reference);
+	if (*out_path == V2_PATH_NONE)
+		return NULL;
+	for (size_t i = 0; i < ROUTE_COUNT; i++)
+		if (routes[i].protocol == PROTOCOL_V2 && routes[i].v2_path == *out_path &&
+		    strcmp(routes[i].method, method) == 0)
+			return &routes[i];
+	return NULL;
+}
+
+const struct route *route_find_ecr(const char *operation)
+{
+	for (size_t i = 0; i < ROUTE_COUNT; i++)
+		if (routes[i].protocol == PROTOCOL_ECR && strcmp(routes[i].name, operation) == 0)
+			return &routes[i];
+	return NULL;
+}
+
+const struct route *route_find_admin(const char *method, const char *url)
+{
+	for (size_t i = 0; i < ROUTE_COUNT; i++)
+		if (routes[i].protocol == PROTOCOL_ADMIN && strcmp(routes[i].name, url) == 0 &&
+		    strcmp(routes[i].method, method) == 0)
+			return &routes[i];
+	return NULL;
+}

@@ -1,0 +1,188 @@
+/*
+ * server.h - the process: configuration, the request context, the route
+ * table and the handlers of both wire protocols.
+ *
+ * Path of a request: http.c matches a route row, authenticates the caller
+ * (SigV4 on the ECR JSON API, Basic "AWS:<token>" on /v2/), streams or
+ * buffers the body, runs the row's handler, renders errors from the status
+ * table and writes one access-log line when libmicrohttpd completes the
+ * request.
+ */
+#ifndef LCR_SERVER_H
+#define LCR_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "../common/buf.h"
+#include "../common/digest.h"
+#include "../registry/registry.h"
+
+#define LOCALECR_VERSION "0.1.0"
+
+/* Registry tokens from GetAuthorizationToken live this long, as on ECR. */
+#define TOKEN_LIFETIME_SECONDS (12 * 3600)
+
+struct server_config {
+	char listen[128];
+	char data_dir[1024];
+	char account_id[REGISTRY_ID_BUF];
+	char region[REGION_BUF];
+	bool create_on_push;
+};
+
+struct server {
+	struct server_config config;
+	struct registry *registry;
+	struct MHD_Daemon *daemon;
+	unsigned char token_key[32];
+	double started_at;
+	int listen_fd;
+	char bound_address[160]; /* host:port actually listened on */
+};
+
+enum protocol {
+	PROTOCOL_V2,
+	PROTOCOL_ECR,
+	PROTOCOL_ADMIN
+};
+
+/* /v2/ path shapes. */
+enum v2_path {
+	V2_PATH_NONE,
+	V2_PATH_BASE,         /* /v2/ */
+	V2_PATH_CATALOG,      /* /v2/_catalog */
+	V2_PATH_TAGS,         /* /v2/<name>/tags/list */
+	V2_PATH_MANIFEST,     /* /v2/<name>/manifests/<reference> */
+	V2_PATH_BLOB,         /* /v2/<name>/blobs/<digest> */
+	V2_PATH_UPLOAD_START, /* /v2/<name>/blobs/uploads/ */
+	V2_PATH_UPLOAD,       /* /v2/<name>/blobs/uploads/<uuid> */
+	V2_PATH_REFERRERS     /* /v2/<name>/referrers/<digest> */
+};
+
+enum route_flags {
+	ROUTE_NO_AUTH = 1 << 0,     /* no credentials needed */
+	ROUTE_STREAM_BODY = 1 << 1, /* body goes to req->writer, not req->body */
+};
+
+struct request;
+
+/* One row of the route table: routing, authentication, authorization and
+ * the access log all read it. */
+struct route {
+	enum protocol protocol;
+	const char *method;    /* HTTP method */
+	enum v2_path v2_path;  /* /v2/ rows */
+	const char *name;      /* ECR operation or admin path */
+	const char *action;    /* IAM action checked, NULL for none */
+	int (*begin)(struct request *req); /* optional, before the body */
+	int (*handle)(struct request *req);
+	size_t body_max;
+	unsigned flags;
+};
+
+struct request {
+	struct server *srv;
+	struct MHD_Connection *conn;
+	const struct route *route;
+	char id[UUID_BUF];
+	char method[16];
+	char *url;
+	double started;
+	char client[64];
+
+	/* /v2/ path parts, owned */
+	char *name;
+	char *reference;
+
+	/* who is calling, from the token or the signature */
+	char account[REGISTRY_ID_BUF];
+	char region[REGION_BUF];
+	char principal_arn[256];
+	char access_key[129];
+
+	struct repository repo;
+	bool have_repo;
+
+	/* request body: buffered, or streamed into an upload */
+	struct buf body;
+	bool body_overflow;
+	struct blob_writer *writer;
+	int stream_status;
+	json_t *input; /* parsed ECR JSON body */
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+
+	/* outcome */
+	struct MHD_Response *response;
+	unsigned http_status;
+	int status;
+	char err[2048];
+	char log_repository[REPOSITORY_NAME_MAX + 1];
+};
+
+/* routes.c */
+const struct route *route_find_v2(const char *method, const char *url, char **out_name, char **out_reference,
+				  enum v2_path *out_path);
+const struct route *route_find_ecr(const char *operation);
+const struct route *route_find_admin(const char *method, const char *url);
+bool route_v2_path_known(enum v2_path path);
+
+/* http.c */
+int server_start(struct server *srv, char *err, size_t errlen);
+void server_stop(struct server *srv);
+const char *request_header(struct request *req, const char *name);
+const char *request_query(struct request *req, const char *name);
+/* Set the response; takes ownership of resp. */
+void request_respond(struct request *req, unsigned http_status, struct MHD_Response *resp);
+void request_respond_json(struct request *req, unsigned http_status, json_t *body_new);
+struct MHD_Response *response_empty(void);
+struct MHD_Response *response_text(const char *text);
+/* The host:port the client addressed, for URLs that point back at us. */
+const char *request_host(struct request *req);
+/* Serialize JSON the way every response does (compact, epoch times with
+ * millisecond precision). */
+char *json_render(json_t *value);
+
+/* auth.c */
+int auth_sigv4_parse(struct request *req);
+int auth_registry_token(struct request *req);
+/* Mint the password half of a registry token for the caller. */
+char *auth_token_mint(struct request *req, double expires_at);
+
+/* v2.c */
+int v2_base(struct request *req);
+int v2_catalog(struct request *req);
+int v2_tags_list(struct request *req);
+int v2_manifest_get(struct request *req);
+int v2_manifest_put(struct request *req);
+int v2_manifest_delete(struct request *req);
+int v2_blob_get(struct request *req);
+int v2_blob_delete(struct request *req);
+int v2_upload_begin(struct request *req);
+int v2_upload_start(struct request *req);
+int v2_upload_get(struct request *req);
+int v2_upload_patch(struct request *req);
+int v2_upload_put(struct request *req);
+int v2_upload_delete(struct request *req);
+int v2_upload_open_writer(struct request *req);
+
+/* ecr_*.c */
+int ecr_create_repository(struct request *req);
+int ecr_describe_repositories(struct request *req);
+int ecr_delete_repository(struct request *req);
+int ecr_list_images(struct request *req);
+int ecr_describe_images(struct request *req);
+int ecr_batch_get_image(struct request *req);
+int ecr_put_image(struct request *req);
+int ecr_batch_delete_image(struct request *req);
+int ecr_get_authorization_token(struct request *req);
+
+/* admin.c */
+int admin_health(struct request *req);
+
+#endif

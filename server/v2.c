@@ -1,0 +1,539 @@
+/*
+ * v2.c - the OCI distribution API (/v2/) handlers.
+ *
+ * Errors use the spec's {"errors":[{"code","message","detail"}]} bodies; the
+ * messages follow what ECR's registry front end returns where that is known
+ * (NAME_UNKNOWN, MANIFEST_UNKNOWN, TAG_INVALID).  Repository and account come
+ * from the registry token, so a token only reaches its own registry.
+ */
+#include "server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/status.h"
+#include "../registry/manifest.h"
+
+/* Page size of tags/list and _catalog when the client sets no n, and the
+ * largest n accepted (ECR's maxResults limit behind these endpoints). */
+#define V2_PAGE_DEFAULT 100
+#define V2_PAGE_MAX 1000
+
+static bool is_push(const struct request *req)
+{
+	return strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0 ||
+	       strcmp(req->method, "PATCH") == 0;
+}
+
+/* Resolve req->name in the caller's registry into req->repo.  With
+ * --create-on-push, a push to a missing repository creates it. */
+static int v2_repository(struct request *req)
+{
+	int status;
+
+	if (req->have_repo)
+		return LCR_OK;
+	if (registry_repository_name_check(req->name, NULL, 0) != LCR_OK)
+		return lcr_fail(LCR_ERR_NAME_INVALID, req->err, sizeof(req->err), "invalid repository name '%s'",
+				req->name);
+	status = registry_repository_get(req->srv->registry, req->account, req->region, req->name, &req->repo,
+					 req->err, sizeof(req->err));
+	if (status == LCR_ERR_REPOSITORY_NOT_FOUND && req->srv->config.create_on_push && is_push(req)) {
+		memset(&req->repo, 0, sizeof(req->repo));
+		snprintf(req->repo.registry_id, sizeof(req->repo.registry_id), "%s", req->account);
+		snprintf(req->repo.region, sizeof(req->repo.region), "%s", req->region);
+		snprintf(req->repo.name, sizeof(req->repo.name), "%s", req->name);
+		status = registry_repository_create(req->srv->registry, &req->repo, req->err, sizeof(req->err));
+		if (status == LCR_ERR_REPOSITORY_ALREADY_EXISTS)
+			status = registry_repository_get(req->srv->registry, req->account, req->region, req->name,
+							 &req->repo, req->err, sizeof(req->err));
+		else if (status == LCR_OK)
+			log_info("repository %s created on push in registry %s", req->name, req->account);
+	}
+	if (status == LCR_OK)
+		req->have_repo = true;
+	return status;
+}
+
+static int parse_page_size(struct request *req, int *out)
+{
+	const char *n = request_query(req, "n");
+	char *end;
+	long value;
+
+	*out = V2_PAGE_DEFAULT;
+	if (n == NULL)
+		return LCR_OK;
+	value = strtol(n, &end, 10);
+	if (*n == '\0' || *end != '\0' || value < 0)
+		return lcr_fail(LCR_ERR_UNSUPPORTED, req->err, sizeof(req->err),
+				"Invalid parameter at 'maxResults' failed to satisfy constraint: "
+				"'Member must have value greater than or equal to 1'");
+	if (value > V2_PAGE_MAX)
+		return lcr_fail(LCR_ERR_UNSUPPORTED, req->err, sizeof(req->err),
+				"Invalid parameter at 'maxResults' failed to satisfy constraint: "
+				"'Member must have value less than or equal to 1000'");
+	*out = (int)value;
+	return LCR_OK;
+}
+
+/* Answer a list endpoint: names sorted, starting after ?last=, at most n,
+ * with a Link header when more remain. */
+static void respond_page(struct request *req, const char *key, const char *name, char **items, size_t count,
+			 int page, const char *base)
+{
+	const char *last = request_query(req, "last");
+	json_t *list = json_array(), *body;
+	size_t i = 0, added = 0;
+	struct MHD_Response *resp;
+	char *text, link[1024];
+
+	if (last != NULL)
+		while (i < count && strcmp(items[i], last) <= 0)
+			i++;
+	for (; i < count && added < (size_t)page; i++, added++)
+		json_array_append_new(list, json_string(items[i]));
+	body = name ? json_pack("{s:s, s:o}", "name", name, key, list) : json_pack("{s:o}", key, list);
+	text = json_render(body);
+	json_decref(body);
+	req->bytes_out = strlen(text);
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	if (i < count && added > 0) {
+		snprintf(link, sizeof(link), "<%s?n=%d&last=%s>; rel=\"next\"", base, page, items[i - 1]);
+		MHD_add_response_header(resp, "Link", link);
+	}
+	request_respond(req, MHD_HTTP_OK, resp);
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int v2_base(struct request *req)
+{
+	request_respond_json(req, MHD_HTTP_OK, json_object());
+	return LCR_OK;
+}
+
+int v2_catalog(struct request *req)
+{
+	struct repository *repos = NULL;
+	size_t count = 0;
+	char **names;
+	int page, status = parse_page_size(req, &page);
+
+	if (status != LCR_OK)
+		return status;
+	status = registry_repository_list(req->srv->registry, req->account, req->region, &repos, &count, req->err,
+					  sizeof(req->err));
+	if (status != LCR_OK)
+		return status;
+	names = calloc(count + 1, sizeof(*names));
+	for (size_t i = 0; names != NULL && i < count; i++)
+		names[i] = repos[i].name;
+	if (names == NULL) {
+		free(repos);
+		return LCR_ERR_INTERNAL;
+	}
+	respond_page(req, "repositories", NULL, names, count, page, "/v2/_catalog");
+	free(names);
+	free(repos);
+	return LCR_OK;
+}
+
+int v2_tags_list(struct request *req)
+{
+	struct image *images = NULL;
+	size_t count = 0, ntags = 0, k = 0;
+	char **tags, base[600];
+	int page, status = parse_page_size(req, &page);
+
+	if (status == LCR_OK)
+		status = v2_repository(req);
+	if (status == LCR_OK)
+		status = registry_image_list(req->srv->registry, &req->repo, &images, &count, req->err, sizeof(req->err));
+	if (status != LCR_OK)
+		return status;
+	for (size_t i = 0; i < count; i++)
+		ntags += images[i].ntags;
+	tags = calloc(ntags + 1, sizeof(*tags));
+	if (tags == NULL) {
+		image_array_free(images, count);
+		return LCR_ERR_INTERNAL;
+	}
+	for (size_t i = 0; i < count; i++)
+		for (size_t j = 0; j < images[i].ntags; j++)
+			tags[k++] = images[i].tags[j];
+	qsort(tags, ntags, sizeof(*tags), compare_strings);
+	snprintf(base, sizeof(base), "/v2/%s/tags/list", req->name);
+	respond_page(req, "tags", req->name, tags, ntags, page, base);
+	free(tags);
+	image_array_free(images, count);
+	return LCR_OK;
+}
+
+struct accept_list {
+	struct buf text;
+};
+
+static enum MHD_Result collect_accept(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct accept_list *list = cls;
+
+	(void)kind;
+	if (strcasecmp(key, "Accept") == 0 && value != NULL) {
+		if (list->text.len > 0)
+			buf_append(&list->text, ",", 1);
+		buf_append(&list->text, value, strlen(value));
+	}
+	return MHD_YES;
+}
+
+/* True when the Accept headers (all of them, comma lists included) name
+ * media_type or a wildcard; also true when there is no Accept header. */
+static bool accepts(const char *accept_text, const char *media_type)
+{
+	const char *p = accept_text;
+
+	if (accept_text == NULL || accept_text[0] == '\0')
+		return true;
+	while (*p != '\0') {
+		size_t n, end;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		n = strcspn(p, ",");
+		end = strcspn(p, ";,");
+		while (end > 0 && p[end - 1] == ' ')
+			end--;
+		if ((end == strlen(media_type) && strncmp(p, media_type, end) == 0) || (end == 3 && strncmp(p, "*/*", 3) == 0))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* For a client that cannot take an index pulled by tag, pick the
+ * linux/amd64 child it can take, as the reference registry does. */
+static int pick_platform_child(struct request *req, struct image *img, const char *accept_text)
+{
+	struct manifest_info info;
+	char err[256];
+	int status = LCR_ERR_IMAGE_NOT_FOUND;
+
+	if (manifest_parse(img->manifest, img->manifest_len, img->media_type, &info, err, sizeof(err)) != LCR_OK)
+		return LCR_ERR_INTERNAL;
+	for (size_t i = 0; i < info.nmanifests; i++) {
+		const struct descriptor *d = &info.manifests[i];
+
+		if (strcmp(d->platform_os, "linux") != 0 || strcmp(d->platform_arch, "amd64") != 0 ||
+		    !accepts(accept_text, d->media_type))
+			continue;
+		image_release(img);
+		status = registry_image_get(req->srv->registry, &req->repo, d->digest, true, img, req->err,
+					    sizeof(req->err));
+		break;
+	}
+	manifest_info_release(&info);
+	return status;
+}
+
+int v2_manifest_get(struct request *req)
+{
+	struct image img;
+	struct accept_list accept;
+	struct MHD_Response *resp;
+	int status = v2_repository(req);
+
+	if (status != LCR_OK)
+		return status;
+	status = registry_image_get(req->srv->registry, &req->repo, req->reference, true, &img, req->err,
+				    sizeof(req->err));
+	if (status != LCR_OK)
+		return lcr_fail(status, req->err, sizeof(req->err), "Requested image not found");
+	buf_init(&accept.text, 64 * 1024);
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_accept, &accept);
+	if (!accepts(accept.text.data, img.media_type)) {
+		bool is_index = strcmp(img.media_type, MEDIA_TYPE_OCI_INDEX) == 0 ||
+				strcmp(img.media_type, MEDIA_TYPE_DOCKER_LIST) == 0;
+
+		status = LCR_ERR_IMAGE_NOT_FOUND;
+		if (is_index && !digest_syntax(req->reference))
+			status = pick_platform_child(req, &img, accept.text.data);
+		if (status != LCR_OK) {
+			buf_release(&accept.text);
+			image_release(&img);
+			if (status == LCR_ERR_INTERNAL)
+				return status;
+			return lcr_fail(LCR_ERR_IMAGE_NOT_FOUND, req->err, sizeof(req->err),
+					"Requested image not found: its media type is not in the Accept header");
+		}
+	}
+	buf_release(&accept.text);
+	resp = MHD_create_response_from_buffer(img.manifest_len, img.manifest, MHD_RESPMEM_MUST_FREE);
+	req->bytes_out = strcmp(req->method, "HEAD") == 0 ? 0 : img.manifest_len;
+	img.manifest = NULL;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, img.media_type);
+	MHD_add_response_header(resp, "Docker-Content-Digest", img.digest);
+	if (strcmp(req->method, "GET") == 0)
+		registry_image_touch_pull(req->srv->registry, img.id);
+	request_respond(req, MHD_HTTP_OK, resp);
+	image_release(&img);
+	return LCR_OK;
+}
+
+int v2_manifest_put(struct request *req)
+{
+	struct image_put_result result;
+	struct MHD_Response *resp;
+	const char *tag = NULL;
+	char computed[DIGEST_BUF], location[600];
+	int status = v2_repository(req);
+
+	if (status != LCR_OK)
+		return status;
+	if (digest_syntax(req->reference)) {
+		if (!digest_valid(req->reference))
+			return lcr_fail(LCR_ERR_DIGEST_INVALID, req->err, sizeof(req->err),
+					"unsupported digest '%s': only sha256 is supported", req->reference);
+		digest_of(req->body.data ? req->body.data : "", req->body.len, computed);
+		if (strcmp(computed, req->reference) != 0)
+			return lcr_fail(LCR_ERR_DIGEST_INVALID, req->err, sizeof(req->err),
+					"manifest digest %s does not match the digest in the URL %s", computed,
+					req->reference);
+	} else if (!registry_tag_valid_oci(req->reference)) {
+		return lcr_fail(LCR_ERR_TAG_INVALID, req->err, sizeof(req->err),
+				"invalid tag '%s': a tag is 1 to 128 characters of [A-Za-z0-9_.-] and does not start "
+				"with '.' or '-'",
+				req->reference);
+	} else {
+		tag = req->reference;
+	}
+	status = registry_image_put(req->srv->registry, &req->repo, req->body.data ? req->body.data : "", req->body.len,
+				    request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE), tag, &result, req->err,
+				    sizeof(req->err));
+	if (status != LCR_OK)
+		return status;
+	resp = response_empty();
+	snprintf(location, sizeof(location), "/v2/%s/manifests/%s", req->name, result.digest);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+	MHD_add_response_header(resp, "Docker-Content-Digest", result.digest);
+	request_respond(req, MHD_HTTP_CREATED, resp);
+	return LCR_OK;
+}
+
+int v2_manifest_delete(struct request *req)
+{
+	char digest[DIGEST_BUF];
+	int status = v2_repository(req);
+
+	if (status != LCR_OK)
+		return status;
+	if (digest_syntax(req->reference))
+		status = registry_image_delete(req->srv->registry, &req->repo, req->reference, req->err,
+					       sizeof(req->err));
+	else
+		status = registry_tag_delete(req->srv->registry, &req->repo, req->reference, digest, req->err,
+					     sizeof(req->err));
+	if (status == LCR_ERR_IMAGE_NOT_FOUND)
+		return lcr_fail(status, req->err, sizeof(req->err), "Requested image not found");
+	if (status != LCR_OK)
+		return status;
+	request_respond(req, MHD_HTTP_ACCEPTED, response_empty());
+	return LCR_OK;
+}
+
+static int check_digest_param(struct request *req, const char *digest)
+{
+	if (digest == NULL || !digest_valid(digest))
+		return lcr_fail(LCR_ERR_DIGEST_INVALID, req->err, sizeof(req->err),
+				"invalid digest '%s': expected sha256:<64 lowercase hex>", digest ? digest : "");
+	return LCR_OK;
+}
+
+int v2_blob_get(struct request *req)
+{
+	struct MHD_Response *resp;
+	int64_t size = 0;
+	int fd = -1;
+	int status = v2_repository(req);
+
+	if (status == LCR_OK)
+		status = check_digest_param(req, req->reference);
+	if (status != LCR_OK)
+		return status;
+	status = registry_blob_open(req->srv->registry, req->repo.id, req->reference, &fd, &size);
+	if (status == LCR_ERR_BLOB_UNKNOWN)
+		return lcr_fail(status, req->err, sizeof(req->err), "blob %s is unknown to the repository",
+				req->reference);
+	if (status != LCR_OK)
+		return status;
+	resp = MHD_create_response_from_fd64((uint64_t)size, fd);
+	if (resp == NULL) {
+		close(fd);
+		return LCR_ERR_INTERNAL;
+	}
+	req->bytes_out = strcmp(req->method, "HEAD") == 0 ? 0 : (uint64_t)size;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	MHD_add_response_header(resp, "Docker-Content-Digest", req->reference);
+	request_respond(req, MHD_HTTP_OK, resp);
+	return LCR_OK;
+}
+
+int v2_blob_delete(struct request *req)
+{
+	/* TODO: ECR does not expose blob deletion either; the spec allows a
+	 * registry to answer UNSUPPORTED. */
+	return lcr_fail(LCR_ERR_METHOD_NOT_ALLOWED, req->err, sizeof(req->err), "blob deletion is not supported");
+}
+
+/* Location, Range and Docker-Upload-UUID of an open session. */
+static void respond_session(struct request *req, unsigned http_status, const char *uuid, uint64_t size)
+{
+	struct MHD_Response *resp = response_empty();
+	char location[600], range[64];
+
+	snprintf(location, sizeof(location), "/v2/%s/blobs/uploads/%s", req->name, uuid);
+	/* An empty session reports "0-0", as docker distribution does. */
+	snprintf(range, sizeof(range), "0-%llu", (unsigned long long)(size > 0 ? size - 1 : 0));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_RANGE, range);
+	MHD_add_response_header(resp, "Docker-Upload-UUID", uuid);
+	request_respond(req, http_status, resp);
+}
+
+static void respond_blob_created(struct request *req, const char *digest)
+{
+	struct MHD_Response *resp = response_empty();
+	char location[600];
+
+	snprintf(location, sizeof(location), "/v2/%s/blobs/%s", req->name, digest);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+	MHD_add_response_header(resp, "Docker-Content-Digest", digest);
+	request_respond(req, MHD_HTTP_CREATED, resp);
+}
+
+/* POST .../blobs/uploads/: with ?digest= the body is the whole blob
+ * (monolithic upload), streamed into a fresh session right away. */
+int v2_upload_begin(struct request *req)
+{
+	const char *digest = request_query(req, "digest");
+	char uuid[UUID_BUF];
+	int status = v2_repository(req);
+
+	if (status != LCR_OK || digest == NULL)
+		return status;
+	status = check_digest_param(req, digest);
+	if (status == LCR_OK)
+		status = registry_upload_create(req->srv->registry, req->repo.id, uuid, req->err, sizeof(req->err));
+	if (status == LCR_OK)
+		status = registry_upload_writer_open(req->srv->registry, req->repo.id, uuid, &req->writer, req->err,
+						     sizeof(req->err));
+	return status;
+}
+
+int v2_upload_start(struct request *req)
+{
+	char uuid[UUID_BUF];
+	struct blob_writer *writer = req->writer;
+	const char *digest = request_query(req, "digest");
+	int status;
+
+	if (writer != NULL) {
+		req->writer = NULL;
+		status = registry_upload_complete(req->srv->registry, req->repo.id, writer, digest, req->err,
+						  sizeof(req->err));
+		if (status != LCR_OK)
+			return status;
+		respond_blob_created(req, digest);
+		return LCR_OK;
+	}
+	/* NOTE: ?mount= is not implemented yet; the spec's fallback, a
+	 * new upload session, is what the client gets. */
+	status = registry_upload_create(req->srv->registry, req->repo.id, uuid, req->err, sizeof(req->err));
+	if (status != LCR_OK)
+		return status;
+	respond_session(req, MHD_HTTP_ACCEPTED, uuid, 0);
+	return LCR_OK;
+}
+
+int v2_upload_open_writer(struct request *req)
+{
+	int status = v2_repository(req);
+
+	if (status != LCR_OK)
+		return status;
+	if (strcmp(req->method, "PUT") == 0) {
+		status = check_digest_param(req, request_query(req, "digest"));
+		if (status != LCR_OK)
+			return status;
+	}
+	status = registry_upload_writer_open(req->srv->registry, req->repo.id, req->reference, &req->writer,
+					     req->err, sizeof(req->err));
+	if (status == LCR_ERR_BLOB_UPLOAD_UNKNOWN)
+		return lcr_fail(status, req->err, sizeof(req->err), "upload %s is unknown to the repository",
+				req->reference);
+	return status;
+}
+
+int v2_upload_patch(struct request *req)
+{
+	uint64_t size = blob_writer_size(req->writer);
+
+	blob_writer_close(req->writer);
+	req->writer = NULL;
+	respond_session(req, MHD_HTTP_ACCEPTED, req->reference, size);
+	return LCR_OK;
+}
+
+int v2_upload_put(struct request *req)
+{
+	const char *digest = request_query(req, "digest");
+	struct blob_writer *writer = req->writer;
+	int status;
+
+	req->writer = NULL;
+	status = registry_upload_complete(req->srv->registry, req->repo.id, writer, digest, req->err,
+					  sizeof(req->err));
+	if (status != LCR_OK)
+		return status;
+	respond_blob_created(req, digest);
+	return LCR_OK;
+}
+
+int v2_upload_get(struct request *req)
+{
+	uint64_t size = 0;
+	int status = v2_repository(req);
+
+	if (status == LCR_OK)
+		status = registry_upload_stat(req->srv->registry, req->repo.id, req->reference, &size);
+	if (status == LCR_ERR_BLOB_UPLOAD_UNKNOWN)
+		return lcr_fail(status, req->err, sizeof(req->err), "upload %s is unknown to the repository",
+				req->reference);
+	if (status != LCR_OK)
+		return status;
+	respond_session(req, MHD_HTTP_NO_CONTENT, req->reference, size);
+	return LCR_OK;
+}
+
+int v2_upload_delete(struct request *req)
+{
+	int status = v2_repository(req);
+
+	if (status == LCR_OK)
+		status = registry_upload_cancel(req->srv->registry, req->repo.id, req->reference);
+	if (status == LCR_ERR_BLOB_UPLOAD_UNKNOWN)
+		return lcr_fail(status, req->err, sizeof(req->err), "upload %s is unknown to the repository",
+				req->reference);
+	if (status != LCR_OK)
+		return status;
+	request_respond(req, MHD_HTTP_NO_CONTENT, response_empty());
+	return LCR_OK;
+}

@@ -44,6 +44,7 @@ static const struct lcr_status_info status_table[LCR_STATUS_COUNT] = {
 	[LCR_ERR_BLOB_UNKNOWN] = {"blob_unknown", "LayersNotFoundException", 400, "BLOB_UNKNOWN", 404},
 	[LCR_ERR_BLOB_UPLOAD_UNKNOWN] = {"blob_upload_unknown", "UploadNotFoundException", 400, "BLOB_UPLOAD_UNKNOWN", 404},
 	[LCR_ERR_BLOB_UPLOAD_INVALID] = {"blob_upload_invalid", "InvalidLayerPartException", 400, "BLOB_UPLOAD_INVALID", 400},
+	[LCR_ERR_RANGE_NOT_SATISFIABLE] = {"range_not_satisfiable", "InvalidLayerPartException", 400, "BLOB_UPLOAD_INVALID", 416},
 	[LCR_ERR_DIGEST_INVALID] = {"digest_invalid", "InvalidLayerException", 400, "DIGEST_INVALID", 400},
 	[LCR_ERR_BODY_TOO_LARGE] = {"body_too_large", "InvalidParameterException", 400, "SIZE_INVALID", 413},
 	[LCR_ERR_UNSUPPORTED] = {"unsupported", "InvalidParameterException", 400, "UNSUPPORTED", 400},

@@ -356,15 +356,16 @@ static int set_tag(struct registry *reg, const struct repository *repo, const ch
 	if (rc == SQLITE_ROW)
 		current = sqlite3_column_int64(stmt, 0);
 	sqlite3_finalize(stmt);
-	if (current == image_id)
-		return LCR_OK;
-	/* NOTE: only the plain IMMUTABLE mode is enforced here; the
-	 * *_WITH_EXCLUSION modes behave as their base mode without filters. */
-	if (current != 0 && strncmp(repo->tag_mutability, "IMMUTABLE", 9) == 0)
+	/* An existing tag in an IMMUTABLE repository cannot be pushed again,
+	 * even to the digest it already names: ECR rejects such re-pushes
+	 * (reported for docker push and PutImage alike). */
+	if (current != 0 && strcmp(repo->tag_mutability, "IMMUTABLE") == 0)
 		return lcr_fail(LCR_ERR_TAG_IMMUTABLE, err, errlen,
 				"The image tag '%s' already exists in the '%s' repository and cannot be overwritten "
 				"because the tag is immutable.",
 				tag, repo->name);
+	if (current == image_id)
+		return LCR_OK;
 	stmt = registry_prepare(reg,
 		"INSERT INTO image_tags (repository_id, tag, image_id, updated_at) VALUES (?, ?, ?, ?)"
 		" ON CONFLICT (repository_id, tag) DO UPDATE SET image_id = excluded.image_id,"

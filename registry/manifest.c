@@ -251,3 +251,73 @@ void manifest_info_release(struct manifest_info *info)
 	info->nlayers = 0;
 	info->nmanifests = 0;
 }
+
+/* Media type pairs that mean the same bytes in both formats. */
+static const struct {
+	const char *docker;
+	const char *oci;
+} equivalent_types[] = {
+	{"application/vnd.docker.container.image.v1+json", "application/vnd.oci.image.config.v1+json"},
+	{"application/vnd.docker.image.rootfs.diff.tar.gzip", "application/vnd.oci.image.layer.v1.tar+gzip"},
+	{"application/vnd.docker.image.rootfs.diff.tar", "application/vnd.oci.image.layer.v1.tar"},
+	{"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+	 "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"},
+};
+
+/* Replace the mediaType of descriptor d by its equivalent; false when
+ * there is none. */
+static int convert_descriptor(json_t *d, int to_docker)
+{
+	const char *type = json_string_value(json_object_get(d, "mediaType"));
+
+	if (type == NULL)
+		return 0;
+	for (size_t i = 0; i < sizeof(equivalent_types) / sizeof(equivalent_types[0]); i++) {
+		const char *from = to_docker ? equivalent_types[i].oci : equivalent_types[i].docker;
+		const char *to = to_docker ? equivalent_types[i].docker : equivalent_types[i].oci;
+
+		if (strcmp(type, from) == 0 || strcmp(type, to) == 0) {
+			json_object_set_new(d, "mediaType", json_string(to));
+			if (to_docker)
+				json_object_del(d, "annotations");
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int manifest_convert(const char *data, size_t len, const char *target_media_type, char **out, size_t *out_len)
+{
+	int to_docker = strcmp(target_media_type, MEDIA_TYPE_DOCKER_MANIFEST) == 0;
+	json_t *root, *layers, *layer;
+	json_error_t jerr;
+	size_t i;
+	int status = LCR_ERR_UNSUPPORTED;
+
+	*out = NULL;
+	if (!to_docker && strcmp(target_media_type, MEDIA_TYPE_OCI_MANIFEST) != 0)
+		return LCR_ERR_UNSUPPORTED;
+	root = json_loadb(data, len, 0, &jerr);
+	if (!json_is_object(root) || json_object_get(root, "subject") != NULL ||
+	    json_object_get(root, "artifactType") != NULL)
+		goto out;
+	layers = json_object_get(root, "layers");
+	if (!json_is_array(layers) || !convert_descriptor(json_object_get(root, "config"), to_docker))
+		goto out;
+	json_array_foreach(layers, i, layer)
+		if (!convert_descriptor(layer, to_docker))
+			goto out;
+	json_object_set_new(root, "mediaType", json_string(target_media_type));
+	if (to_docker)
+		json_object_del(root, "annotations");
+	*out = json_dumps(root, JSON_INDENT(3));
+	if (*out == NULL) {
+		status = LCR_ERR_INTERNAL;
+		goto out;
+	}
+	*out_len = strlen(*out);
+	status = LCR_OK;
+out:
+	json_decref(root);
+	return status;
+}

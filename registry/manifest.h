@@ -56,6 +56,15 @@ int manifest_parse(const char *data, size_t len, const char *content_type,
 		   struct manifest_info *out, char *err, size_t errlen);
 void manifest_info_release(struct manifest_info *info);
 
+/* Rewrite an image manifest between the Docker schema 2 and OCI formats
+ * (target_media_type is one of the two manifest types), as ECR does for a
+ * pull by tag whose Accept header lacks the stored format.  Layers and
+ * config keep their digests; only media types change.  *out is malloc'd.
+ * Returns LCR_ERR_UNSUPPORTED when the manifest has no equivalent in the
+ * target format (zstd layers, artifacts, subject). */
+int manifest_convert(const char *data, size_t len, const char *target_media_type, char **out,
+		     size_t *out_len);
+
 /* True for the four manifest media types localecr stores. */
 int manifest_media_type_supported(const char *media_type);
 

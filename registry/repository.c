@@ -10,9 +10,10 @@
 #include "../common/clock.h"
 #include "../common/status.h"
 
-/* The pattern ECR's model gives for repositoryName, quoted in its error. */
+/* The pattern the current ECR model gives for repositoryName, quoted in the
+ * error as ECR does; match_component() below implements it. */
 #define REPOSITORY_NAME_PATTERN \
-	"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
+	"[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*"
 
 static int is_alnum_lower(char c)
 {

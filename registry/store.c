@@ -254,6 +254,30 @@ static int open_subdir(int parent, const char *name, char *err, size_t errlen)
 	return fd;
 }
 
+/* mkdir -p: create path and any missing parents. */
+static int make_directories(const char *path)
+{
+	char copy[4096];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(copy)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(copy, path, len + 1);
+	for (char *p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0750) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(copy, 0750) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
 int registry_open(const char *data_dir, struct registry **out, char *err, size_t errlen)
 {
 	struct registry *reg = calloc(1, sizeof(*reg));
@@ -270,7 +294,7 @@ int registry_open(const char *data_dir, struct registry **out, char *err, size_t
 		free(reg);
 		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "cannot create thread key");
 	}
-	if (mkdir(data_dir, 0750) < 0 && errno != EEXIST) {
+	if (make_directories(data_dir) < 0) {
 		lcr_fail(LCR_ERR_INTERNAL, err, errlen, "cannot create data directory %s: %s", data_dir, strerror(errno));
 		goto fail;
 	}

@@ -244,10 +244,59 @@ static int pick_platform_child(struct request *req, struct image *img, const cha
 	return status;
 }
 
+/* Translate a manifest pulled by tag into the other image manifest format
+ * when only that one is accepted.  Replaces img->manifest, media type and
+ * digest; the result is not stored, as with ECR's conversion. */
+static int convert_for_client(struct image *img, const char *accept_text)
+{
+	static const char *targets[] = {MEDIA_TYPE_DOCKER_MANIFEST, MEDIA_TYPE_OCI_MANIFEST};
+
+	for (size_t i = 0; i < 2; i++) {
+		char *converted;
+		size_t len;
+
+		if (!accepts(accept_text, targets[i]) || strcmp(img->media_type, targets[i]) == 0)
+			continue;
+		if (manifest_convert(img->manifest, img->manifest_len, targets[i], &converted, &len) != LCR_OK)
+			continue;
+		free(img->manifest);
+		img->manifest = converted;
+		img->manifest_len = len;
+		snprintf(img->media_type, sizeof(img->media_type), "%s", targets[i]);
+		digest_of(converted, len, img->digest);
+		return LCR_OK;
+	}
+	return LCR_ERR_IMAGE_NOT_FOUND;
+}
+
+/* Make img something the client's Accept headers allow.  Pulls by digest
+ * are never changed, as on ECR. */
+static int negotiate(struct request *req, struct image *img)
+{
+	struct accept_list accept;
+	int status = LCR_OK;
+
+	buf_init(&accept.text, 64 * 1024);
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_accept, &accept);
+	if (!accepts(accept.text.data, img->media_type)) {
+		bool is_index = strcmp(img->media_type, MEDIA_TYPE_OCI_INDEX) == 0 ||
+				strcmp(img->media_type, MEDIA_TYPE_DOCKER_LIST) == 0;
+
+		status = LCR_ERR_IMAGE_NOT_FOUND;
+		if (!digest_syntax(req->reference))
+			status = is_index ? pick_platform_child(req, img, accept.text.data)
+					  : convert_for_client(img, accept.text.data);
+	}
+	buf_release(&accept.text);
+	if (status == LCR_ERR_IMAGE_NOT_FOUND)
+		return lcr_fail(status, req->err, sizeof(req->err),
+				"Requested image not found: its media type is not in the Accept header");
+	return status;
+}
+
 int v2_manifest_get(struct request *req)
 {
 	struct image img;
-	struct accept_list accept;
 	struct MHD_Response *resp;
 	int status = v2_repository(req);
 
@@ -257,25 +306,11 @@ int v2_manifest_get(struct request *req)
 				    sizeof(req->err));
 	if (status != LCR_OK)
 		return lcr_fail(status, req->err, sizeof(req->err), "Requested image not found");
-	buf_init(&accept.text, 64 * 1024);
-	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_accept, &accept);
-	if (!accepts(accept.text.data, img.media_type)) {
-		bool is_index = strcmp(img.media_type, MEDIA_TYPE_OCI_INDEX) == 0 ||
-				strcmp(img.media_type, MEDIA_TYPE_DOCKER_LIST) == 0;
-
-		status = LCR_ERR_IMAGE_NOT_FOUND;
-		if (is_index && !digest_syntax(req->reference))
-			status = pick_platform_child(req, &img, accept.text.data);
-		if (status != LCR_OK) {
-			buf_release(&accept.text);
-			image_release(&img);
-			if (status == LCR_ERR_INTERNAL)
-				return status;
-			return lcr_fail(LCR_ERR_IMAGE_NOT_FOUND, req->err, sizeof(req->err),
-					"Requested image not found: its media type is not in the Accept header");
-		}
+	status = negotiate(req, &img);
+	if (status != LCR_OK) {
+		image_release(&img);
+		return status;
 	}
-	buf_release(&accept.text);
 	resp = MHD_create_response_from_buffer(img.manifest_len, img.manifest, MHD_RESPMEM_MUST_FREE);
 	req->bytes_out = strcmp(req->method, "HEAD") == 0 ? 0 : img.manifest_len;
 	img.manifest = NULL;
@@ -463,6 +498,33 @@ int v2_upload_start(struct request *req)
 	return LCR_OK;
 }
 
+/* A chunk must start where the session ends (OCI distribution spec,
+ * chunked upload): otherwise 416 with the session's current Range. */
+static int check_content_range(struct request *req)
+{
+	const char *range = request_header(req, "Content-Range");
+	uint64_t size = blob_writer_size(req->writer);
+	unsigned long long start, end;
+	int consumed = 0;
+
+	if (range == NULL)
+		return LCR_OK;
+	if (strncmp(range, "bytes ", 6) == 0)
+		range += 6;
+	if (sscanf(range, "%llu-%llu%n", &start, &end, &consumed) != 2 || range[consumed] != '\0' || end < start)
+		return lcr_fail(LCR_ERR_BLOB_UPLOAD_INVALID, req->err, sizeof(req->err),
+				"invalid Content-Range '%s': expected <start>-<end>", range);
+	if (start != size) {
+		lcr_fail(LCR_ERR_RANGE_NOT_SATISFIABLE, req->err, sizeof(req->err),
+			 "chunk starts at byte %llu but the upload has %llu bytes", start, (unsigned long long)size);
+		blob_writer_close(req->writer);
+		req->writer = NULL;
+		respond_session(req, MHD_HTTP_RANGE_NOT_SATISFIABLE, req->reference, size);
+		return LCR_ERR_RANGE_NOT_SATISFIABLE;
+	}
+	return LCR_OK;
+}
+
 int v2_upload_open_writer(struct request *req)
 {
 	int status = v2_repository(req);
@@ -479,6 +541,8 @@ int v2_upload_open_writer(struct request *req)
 	if (status == LCR_ERR_BLOB_UPLOAD_UNKNOWN)
 		return lcr_fail(status, req->err, sizeof(req->err), "upload %s is unknown to the repository",
 				req->reference);
+	if (status == LCR_OK)
+		status = check_content_range(req);
 	return status;
 }
 

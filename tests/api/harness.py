@@ -1,0 +1,315 @@
+"""The localecr server process under test and helpers that check its responses.
+
+Each server listens on an ephemeral loopback port with its own temporary data
+directory and writes its log to a file. Every client is pointed at 127.0.0.1
+explicitly, and the AWS CLI and boto3 get dummy credentials and an empty
+config, so no test contacts another host.
+"""
+
+import base64
+import copy
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import boto3
+import botocore.config
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+import testimages
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT_ID = "000000000000"
+REGION = "us-east-1"
+AWS_CLI = "/usr/bin/aws"
+JSON_TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
+HEALTH_TIMEOUT_SECONDS = 5.0
+STOP_TIMEOUT_SECONDS = 10.0
+HTTP_TIMEOUT_SECONDS = 60
+LOG_SECTION_MAX_CHARS = 20000
+
+# Servers whose process should be running; failed tests get their recent log.
+running_servers = []
+
+
+def find_free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def loopback_environment(config_dir: Path) -> dict:
+    """Return an environment for CLI tools that keeps AWS and HTTP traffic on loopback."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    config_file = config_dir / "config"
+    credentials_file = config_dir / "credentials"
+    config_file.write_text(f"[default]\nregion = {REGION}\noutput = json\n")
+    credentials_file.write_text("")
+    env = {key: value for key, value in os.environ.items()
+           if not key.upper().endswith("_PROXY") and not key.startswith("AWS_")}
+    env.update({
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_PAGER": "",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": str(config_file),
+        "AWS_SHARED_CREDENTIALS_FILE": str(credentials_file),
+        "NO_PROXY": "127.0.0.1,localhost,::1",
+        "HOME": str(config_dir),
+    })
+    return env
+
+
+class LocalEcrServer:
+    """One localecr process, with clients for both of its APIs."""
+
+    def __init__(self, binary: Path, work_dir: Path, extra_args=()):
+        self.binary = binary
+        self.work_dir = work_dir
+        self.data_dir = work_dir / "data"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = work_dir / "server.log"
+        self.extra_args = list(extra_args)
+        self.env = loopback_environment(work_dir / "aws-config")
+        self.port = find_free_port()
+        self.process = None
+        self.log_mark = 0
+        self.http = requests.Session()
+        self.http.trust_env = False
+        self._ecr = None
+        self._basic_auth = None
+
+    # Process control
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+    def start(self):
+        command = [str(self.binary), "serve", "--listen", self.host,
+                   "--data-dir", str(self.data_dir), "--log-level", "debug", *self.extra_args]
+        with open(self.log_path, "ab") as log:
+            log.write(f"=== start: {' '.join(command)}\n".encode())
+            log.flush()
+            self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
+                                            stderr=subprocess.STDOUT, env=self.env)
+        running_servers.append(self)
+        try:
+            self.wait_until_healthy()
+        except Exception:
+            self.stop()
+            raise
+
+    def wait_until_healthy(self):
+        deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
+        last_error = None
+        while time.monotonic() < deadline:
+            status = self.process.poll()
+            if status is not None:
+                raise RuntimeError(f"localecr exited with status {status} during start-up:\n"
+                                   f"{self.read_log()}")
+            try:
+                response = self.http.get(self.url + "/_localecr/health", timeout=1)
+                if response.status_code == 200:
+                    return
+                last_error = f"health returned HTTP {response.status_code}: {response.text!r}"
+            except requests.RequestException as error:
+                last_error = repr(error)
+            time.sleep(0.05)
+        raise RuntimeError(f"localecr did not become healthy within {HEALTH_TIMEOUT_SECONDS} s "
+                           f"({last_error}):\n{self.read_log()}")
+
+    def stop(self) -> int:
+        """Send SIGTERM, wait, and return the exit status (SIGKILL after a timeout)."""
+        if self in running_servers:
+            running_servers.remove(self)
+        if self.process is None:
+            return 0
+        process, self.process = self.process, None
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.http.close()
+        return process.returncode
+
+    def thread_client(self) -> "LocalEcrServer":
+        """Return a handle on this server with its own HTTP session, for use from another thread.
+
+        requests.Session and boto3 clients are not thread-safe, so each thread needs its own.
+        """
+        self.basic_auth  # Fetch the token once, so threads do not race to fill the cache.
+        clone = copy.copy(self)
+        clone.http = requests.Session()
+        clone.http.trust_env = False
+        clone._ecr = None
+        return clone
+
+    def kill(self):
+        """Send SIGKILL, as a crash would, and wait for the process to end."""
+        if self in running_servers:
+            running_servers.remove(self)
+        process, self.process = self.process, None
+        process.kill()
+        process.wait()
+
+    def restart(self):
+        """Stop the server and start it again on the same port and data directory."""
+        self.stop()
+        self.start()
+
+    def read_log(self, since: int = 0) -> str:
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(since)
+                return log.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def mark_log(self):
+        self.log_mark = self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    # AWS CLI and boto3
+
+    def aws(self, *args, input=None, check=True) -> subprocess.CompletedProcess:
+        """Run /usr/bin/aws against this server and return the completed process."""
+        command = [AWS_CLI, "--endpoint-url", self.url, "--region", REGION, *args]
+        result = subprocess.run(command, input=input, capture_output=True, text=True,
+                                env=self.env, timeout=120)
+        if check and result.returncode != 0:
+            raise AssertionError(f"{' '.join(command)} exited with {result.returncode}:\n"
+                                 f"stdout: {result.stdout}\nstderr: {result.stderr}")
+        return result
+
+    def aws_json(self, *args):
+        return json.loads(self.aws(*args, "--output", "json").stdout)
+
+    def boto3_client(self, region=REGION, **config):
+        return boto3.client(
+            "ecr", endpoint_url=self.url, region_name=region,
+            aws_access_key_id="test", aws_secret_access_key="test",
+            config=botocore.config.Config(retries={"max_attempts": 1}, **config))
+
+    @property
+    def ecr(self):
+        """boto3 ECR client; botocore's client-side checks are on."""
+        if self._ecr is None:
+            self._ecr = self.boto3_client()
+        return self._ecr
+
+    @property
+    def ecr_unchecked(self):
+        """boto3 ECR client that sends parameters botocore would reject, to test the server's checks."""
+        return self.boto3_client(parameter_validation=False)
+
+    def login_password(self) -> str:
+        return self.aws("ecr", "get-login-password").stdout.strip()
+
+    @property
+    def basic_auth(self) -> str:
+        """Authorization header value for /v2/, from one GetAuthorizationToken call per server."""
+        if self._basic_auth is None:
+            token = self.ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+            self._basic_auth = "Basic " + token
+        return self._basic_auth
+
+    # Raw JSON API
+
+    def ecr_request(self, operation: str, body, *, sign=True, headers=None) -> requests.Response:
+        """POST one ECR JSON API request; `body` is a dict or raw bytes."""
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        request_headers = {"Content-Type": "application/x-amz-json-1.1",
+                           "X-Amz-Target": JSON_TARGET_PREFIX + operation}
+        request_headers.update(headers or {})
+        if sign:
+            signed = AWSRequest(method="POST", url=self.url + "/", data=data, headers=request_headers)
+            SigV4Auth(Credentials("test", "test"), "ecr", REGION).add_auth(signed)
+            request_headers = dict(signed.headers.items())
+        return self.http.post(self.url + "/", data=data, headers=request_headers,
+                              timeout=HTTP_TIMEOUT_SECONDS)
+
+    # Raw /v2/ API
+
+    def v2(self, method: str, path: str, *, auth=True, headers=None, **kwargs) -> requests.Response:
+        """Send one registry request; `path` starts after /v2 or is a full Location URL."""
+        url = path if path.startswith("http") else self.url + "/v2" + path
+        request_headers = {"Authorization": self.basic_auth} if auth else {}
+        request_headers.update(headers or {})
+        kwargs.setdefault("timeout", HTTP_TIMEOUT_SECONDS)
+        kwargs.setdefault("allow_redirects", False)
+        return self.http.request(method, url, headers=request_headers, **kwargs)
+
+    def absolute(self, location: str) -> str:
+        return location if location.startswith("http") else self.url + location
+
+    def push_blob(self, repository: str, data: bytes) -> requests.Response:
+        """Upload a blob in one POST with ?digest= and require 201 Created."""
+        digest = testimages.sha256_digest(data)
+        response = self.v2("POST", f"/{repository}/blobs/uploads/", params={"digest": digest},
+                           data=data, headers={"Content-Type": "application/octet-stream"})
+        assert response.status_code == 201, (
+            f"monolithic upload of {digest} to {repository}: HTTP {response.status_code} {response.text}")
+        return response
+
+    def put_manifest(self, repository: str, reference: str, manifest: bytes,
+                     media_type: str) -> requests.Response:
+        return self.v2("PUT", f"/{repository}/manifests/{reference}", data=manifest,
+                       headers={"Content-Type": media_type})
+
+    def push_image(self, repository: str, image, tag=None) -> str:
+        """Push the blobs and manifests of an Image or ImageIndex; return the top digest."""
+        children = image.images if isinstance(image, testimages.ImageIndex) else []
+        for child in children:
+            self.push_image(repository, child)
+        if not children:
+            for blob in image.blobs:
+                self.push_blob(repository, blob.data)
+        response = self.put_manifest(repository, tag or image.digest, image.manifest, image.media_type)
+        assert response.status_code == 201, (
+            f"manifest PUT to {repository}:{tag or image.digest}: HTTP {response.status_code} {response.text}")
+        return image.digest
+
+    def create_repository(self, name: str, **kwargs) -> dict:
+        return self.ecr.create_repository(repositoryName=name, **kwargs)["repository"]
+
+
+# Assertion helpers shared by the test modules
+
+
+def client_error(excinfo) -> tuple:
+    """Return (HTTP status, error code, message) of a botocore ClientError."""
+    response = excinfo.value.response
+    return (response["ResponseMetadata"]["HTTPStatusCode"],
+            response["Error"]["Code"], response["Error"]["Message"])
+
+
+def oci_error_codes(response: requests.Response) -> list:
+    """Return the `code` of each entry of an OCI error body."""
+    body = response.json()
+    return [error["code"] for error in body["errors"]]
+
+
+def repository_not_found_message(name: str) -> str:
+    return f"The repository with name '{name}' does not exist in the registry with id '{ACCOUNT_ID}'"
+
+
+def decode_basic_token(token: str) -> tuple:
+    """Split a base64 'user:password' authorization token into (user, password)."""
+    user, _, password = base64.b64decode(token).decode().partition(":")
+    return user, password

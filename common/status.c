@@ -51,6 +51,10 @@ static const struct lcr_status_info status_table[LCR_STATUS_COUNT] = {
 	[LCR_ERR_METHOD_NOT_ALLOWED] = {"method_not_allowed", "UnknownOperationException", 400, "UNSUPPORTED", 405},
 	[LCR_ERR_NOT_FOUND] = {"not_found", "UnknownOperationException", 404, "NOT_FOUND", 404},
 	[LCR_ERR_LIMIT_EXCEEDED] = {"limit_exceeded", "LimitExceededException", 400, "TOOMANYREQUESTS", 429},
+	[LCR_ERR_EMPTY_UPLOAD] = {"empty_upload", "EmptyUploadException", 400, "BLOB_UPLOAD_INVALID", 400},
+	[LCR_ERR_LAYER_PART_TOO_SMALL] = {"layer_part_too_small", "LayerPartTooSmallException", 400, "BLOB_UPLOAD_INVALID", 400},
+	[LCR_ERR_LAYER_ALREADY_EXISTS] = {"layer_already_exists", "LayerAlreadyExistsException", 400, "BLOB_UPLOAD_INVALID", 400},
+	[LCR_ERR_VALIDATION] = {"validation", "ValidationException", 400, "UNSUPPORTED", 400},
 };
 
 const struct lcr_status_info *lcr_status_info(int status)

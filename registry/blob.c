@@ -377,6 +377,9 @@ static int install_blob_file(struct registry *reg, const char *uuid, const char 
 	return LCR_OK;
 }
 
+/* Install the verified file and record it, all under the database write
+ * lock, so that a concurrent gc (which deletes rows and files under the
+ * same lock) never removes a file that this upload just recorded. */
 static int record_blob(struct registry *reg, int64_t repository_id, const char *digest, uint64_t size,
 		       const char *uuid, char *err, size_t errlen)
 {
@@ -386,6 +389,11 @@ static int record_blob(struct registry *reg, int64_t repository_id, const char *
 	status = registry_begin(reg, err, errlen);
 	if (status != LCR_OK)
 		return status;
+	status = install_blob_file(reg, uuid, digest);
+	if (status != LCR_OK) {
+		registry_rollback(reg);
+		return lcr_fail(status, err, errlen, "cannot store blob");
+	}
 	stmt = registry_prepare(reg, "INSERT OR IGNORE INTO blobs (digest, size, created_at) VALUES (?, ?, ?)");
 	if (stmt == NULL) {
 		registry_rollback(reg);
@@ -442,11 +450,6 @@ int registry_upload_complete(struct registry *reg, int64_t repository_id, struct
 		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "cannot persist upload");
 	}
 	blob_writer_free(w);
-	status = install_blob_file(reg, uuid, actual);
-	if (status != LCR_OK) {
-		discard_upload(reg, uuid);
-		return lcr_fail(status, err, errlen, "cannot store blob");
-	}
 	status = record_blob(reg, repository_id, actual, size, uuid, err, errlen);
 	if (status != LCR_OK)
 		discard_upload(reg, uuid);
@@ -460,5 +463,108 @@ int registry_upload_cancel(struct registry *reg, int64_t repository_id, const ch
 	if (status != LCR_OK)
 		return status;
 	discard_upload(reg, uuid);
+	return LCR_OK;
+}
+
+int registry_blob_unlink(struct registry *reg, int64_t repository_id, const char *digest)
+{
+	sqlite3_stmt *stmt = registry_prepare(reg, "DELETE FROM blob_links WHERE repository_id = ? AND digest = ?");
+	int rc;
+
+	if (stmt == NULL)
+		return LCR_ERR_INTERNAL;
+	sqlite3_bind_int64(stmt, 1, repository_id);
+	sqlite3_bind_text(stmt, 2, digest, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return LCR_ERR_INTERNAL;
+	return sqlite3_changes(registry_db(reg)) > 0 ? LCR_OK : LCR_ERR_BLOB_UNKNOWN;
+}
+
+int registry_blob_mount(struct registry *reg, int64_t from_repository_id, int64_t to_repository_id,
+			const char *digest, char *err, size_t errlen)
+{
+	int status = registry_blob_stat(reg, from_repository_id, digest, NULL);
+
+	if (status != LCR_OK)
+		return status;
+	return registry_blob_link(reg, to_repository_id, digest, err, errlen);
+}
+
+int registry_upload_note_part(struct registry *reg, const char *uuid, uint64_t part_size, uint64_t min_part_size)
+{
+	/* A part smaller than the minimum is allowed only as the last one,
+	 * which is known only when the next part arrives or the upload
+	 * completes. */
+	sqlite3_stmt *stmt = registry_prepare(reg,
+		"UPDATE uploads SET small_part_seen = small_part_seen OR (last_part_size > 0 AND last_part_size < ?),"
+		" last_part_size = ?, updated_at = ? WHERE uuid = ?");
+	int rc;
+
+	if (stmt == NULL)
+		return LCR_ERR_INTERNAL;
+	sqlite3_bind_int64(stmt, 1, (int64_t)min_part_size);
+	sqlite3_bind_int64(stmt, 2, (int64_t)part_size);
+	sqlite3_bind_double(stmt, 3, clock_now());
+	sqlite3_bind_text(stmt, 4, uuid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? LCR_OK : LCR_ERR_INTERNAL;
+}
+
+int registry_upload_small_part_seen(struct registry *reg, const char *uuid, bool *out)
+{
+	sqlite3_stmt *stmt = registry_prepare(reg, "SELECT small_part_seen FROM uploads WHERE uuid = ?");
+
+	*out = false;
+	if (stmt == NULL)
+		return LCR_ERR_INTERNAL;
+	sqlite3_bind_text(stmt, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		*out = sqlite3_column_int(stmt, 0) != 0;
+	sqlite3_finalize(stmt);
+	return LCR_OK;
+}
+
+void registry_upload_touch(struct registry *reg, const char *uuid)
+{
+	sqlite3_stmt *stmt = registry_prepare(reg, "UPDATE uploads SET updated_at = ? WHERE uuid = ?");
+
+	if (stmt == NULL)
+		return;
+	sqlite3_bind_double(stmt, 1, clock_now());
+	sqlite3_bind_text(stmt, 2, uuid, -1, SQLITE_STATIC);
+	sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+}
+
+int registry_upload_expire(struct registry *reg, double idle_seconds, int *out_removed)
+{
+	sqlite3_stmt *stmt = registry_prepare(reg, "SELECT uuid FROM uploads WHERE updated_at < ?");
+	char (*uuids)[UUID_BUF] = NULL;
+	size_t n = 0, cap = 0;
+
+	*out_removed = 0;
+	if (stmt == NULL)
+		return LCR_ERR_INTERNAL;
+	sqlite3_bind_double(stmt, 1, clock_now() - idle_seconds);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		if (n == cap) {
+			void *grown = realloc(uuids, (cap = cap ? cap * 2 : 16) * sizeof(*uuids));
+
+			if (grown == NULL)
+				break;
+			uuids = grown;
+		}
+		snprintf(uuids[n++], UUID_BUF, "%s", sqlite3_column_text(stmt, 0));
+	}
+	sqlite3_finalize(stmt);
+	for (size_t i = 0; i < n; i++) {
+		discard_upload(reg, uuids[i]);
+		log_info("upload session %s expired after %.0f s without activity", uuids[i], idle_seconds);
+	}
+	free(uuids);
+	*out_removed = (int)n;
 	return LCR_OK;
 }

@@ -173,19 +173,14 @@ int registry_image_get(struct registry *reg, const struct repository *repo, cons
 	return status;
 }
 
-int registry_image_list(struct registry *reg, const struct repository *repo, struct image **out,
-			size_t *out_count, char *err, size_t errlen)
+/* Run a query over images (first bound parameter: the repository id,
+ * then optionally subject) and collect the rows with their tags. */
+static int collect_images(struct registry *reg, sqlite3_stmt *stmt, bool with_manifest, struct image **out,
+			  size_t *out_count, char *err, size_t errlen)
 {
-	sqlite3_stmt *stmt = registry_prepare(reg,
-		"SELECT " IMAGE_COLUMNS " FROM images i WHERE i.repository_id = ? ORDER BY i.pushed_at DESC, i.id DESC");
 	struct image *list = NULL;
 	size_t n = 0, cap = 0;
 
-	*out = NULL;
-	*out_count = 0;
-	if (stmt == NULL)
-		return registry_db_error(reg, "list images", err, errlen);
-	sqlite3_bind_int64(stmt, 1, repo->id);
 	while (sqlite3_step(stmt) == SQLITE_ROW) {
 		if (n == cap) {
 			struct image *grown;
@@ -199,18 +194,59 @@ int registry_image_list(struct registry *reg, const struct repository *repo, str
 			}
 			list = grown;
 		}
-		read_image(stmt, &list[n++]);
+		read_image(stmt, &list[n]);
+		if (with_manifest) {
+			int len = sqlite3_column_bytes(stmt, 7);
+
+			list[n].manifest = malloc((size_t)len + 1);
+			if (list[n].manifest != NULL) {
+				memcpy(list[n].manifest, sqlite3_column_blob(stmt, 7), (size_t)len);
+				list[n].manifest[len] = '\0';
+				list[n].manifest_len = (size_t)len;
+			}
+		}
+		n++;
 	}
 	sqlite3_finalize(stmt);
 	for (size_t i = 0; i < n; i++) {
-		if (load_tags(reg, &list[i]) != LCR_OK) {
+		if (load_tags(reg, &list[i]) != LCR_OK || (with_manifest && list[i].manifest == NULL)) {
 			image_array_free(list, n);
-			return registry_db_error(reg, "list image tags", err, errlen);
+			return registry_db_error(reg, "list images", err, errlen);
 		}
 	}
 	*out = list;
 	*out_count = n;
 	return LCR_OK;
+}
+
+int registry_image_list(struct registry *reg, const struct repository *repo, struct image **out,
+			size_t *out_count, char *err, size_t errlen)
+{
+	sqlite3_stmt *stmt = registry_prepare(reg,
+		"SELECT " IMAGE_COLUMNS " FROM images i WHERE i.repository_id = ? ORDER BY i.pushed_at DESC, i.id DESC");
+
+	*out = NULL;
+	*out_count = 0;
+	if (stmt == NULL)
+		return registry_db_error(reg, "list images", err, errlen);
+	sqlite3_bind_int64(stmt, 1, repo->id);
+	return collect_images(reg, stmt, false, out, out_count, err, errlen);
+}
+
+int registry_referrers_list(struct registry *reg, const struct repository *repo, const char *subject_digest,
+			    struct image **out, size_t *out_count, char *err, size_t errlen)
+{
+	sqlite3_stmt *stmt = registry_prepare(reg,
+		"SELECT " IMAGE_COLUMNS ", i.manifest FROM images i WHERE i.repository_id = ? AND i.subject_digest = ?"
+		" ORDER BY i.pushed_at DESC, i.id DESC");
+
+	*out = NULL;
+	*out_count = 0;
+	if (stmt == NULL)
+		return registry_db_error(reg, "list referrers", err, errlen);
+	sqlite3_bind_int64(stmt, 1, repo->id);
+	sqlite3_bind_text(stmt, 2, subject_digest, -1, SQLITE_TRANSIENT);
+	return collect_images(reg, stmt, true, out, out_count, err, errlen);
 }
 
 /* Collect the blobs the manifest names that are not linked to the
@@ -400,6 +436,7 @@ int registry_image_put(struct registry *reg, const struct repository *repo, cons
 	if (status != LCR_OK)
 		return status;
 	digest_of(manifest, len, out->digest);
+	memcpy(out->subject_digest, info.subject_digest, sizeof(out->subject_digest));
 	status = registry_begin(reg, err, errlen);
 	if (status != LCR_OK)
 		goto out;

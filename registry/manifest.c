@@ -321,3 +321,26 @@ out:
 	json_decref(root);
 	return status;
 }
+
+json_t *manifest_referrer_descriptor(const char *data, size_t len, const char *media_type, const char *digest)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(data, len, 0, &jerr), *descriptor, *annotations;
+	const char *artifact_type;
+
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return NULL;
+	}
+	artifact_type = json_string_value(json_object_get(root, "artifactType"));
+	if (artifact_type == NULL)
+		artifact_type = json_string_value(json_object_get(json_object_get(root, "config"), "mediaType"));
+	descriptor = json_pack("{s:s, s:s, s:I}", "mediaType", media_type, "digest", digest, "size", (json_int_t)len);
+	if (artifact_type != NULL)
+		json_object_set_new(descriptor, "artifactType", json_string(artifact_type));
+	annotations = json_object_get(root, "annotations");
+	if (json_is_object(annotations) && json_object_size(annotations) > 0)
+		json_object_set(descriptor, "annotations", annotations);
+	json_decref(root);
+	return descriptor;
+}

@@ -65,6 +65,13 @@ void manifest_info_release(struct manifest_info *info);
 int manifest_convert(const char *data, size_t len, const char *target_media_type, char **out,
 		     size_t *out_len);
 
+/* Build the descriptor that lists a referrer (OCI 1.1): mediaType, digest,
+ * size, artifactType (the manifest's, else its config media type) and
+ * annotations.  Returns a new JSON object, or NULL if data does not parse. */
+struct json_t;
+struct json_t *manifest_referrer_descriptor(const char *data, size_t len, const char *media_type,
+					    const char *digest);
+
 /* True for the four manifest media types localecr stores. */
 int manifest_media_type_supported(const char *media_type);
 

@@ -92,6 +92,23 @@ int registry_repository_image_count(struct registry *reg, int64_t repository_id,
 int registry_repository_tags_set(struct registry *reg, int64_t repository_id, const char **keys,
 				 const char **values, size_t n, char *err, size_t errlen);
 
+/* List a repository's resource tags sorted by key; free both arrays with
+ * registry_string_arrays_free. */
+int registry_repository_tags_list(struct registry *reg, int64_t repository_id, char ***out_keys, char ***out_values,
+				  size_t *out_count);
+void registry_string_arrays_free(char **keys, char **values, size_t n);
+int registry_repository_tags_remove(struct registry *reg, int64_t repository_id, const char **keys, size_t n,
+				    char *err, size_t errlen);
+
+/* Account settings: BASIC_SCAN_TYPE_VERSION, REGISTRY_POLICY_SCOPE,
+ * BLOB_MOUNTING.  check validates a name (and a value unless NULL); get
+ * returns the default until a value is put. */
+int registry_account_setting_check(const char *name, const char *value, char *err, size_t errlen);
+int registry_account_setting_get(struct registry *reg, const char *registry_id, const char *region, const char *name,
+				 char *out, size_t outlen, char *err, size_t errlen);
+int registry_account_setting_put(struct registry *reg, const char *registry_id, const char *region, const char *name,
+				 const char *value, char *err, size_t errlen);
+
 /* Blobs */
 
 /* Look up a blob linked to the repository: BLOB_UNKNOWN if absent. */
@@ -101,7 +118,24 @@ int registry_blob_stat(struct registry *reg, int64_t repository_id, const char *
 int registry_blob_open(struct registry *reg, int64_t repository_id, const char *digest,
 		       int *out_fd, int64_t *out_size);
 
+/* Remove a blob from one repository (the file stays for other links);
+ * BLOB_UNKNOWN when it was not linked. */
+int registry_blob_unlink(struct registry *reg, int64_t repository_id, const char *digest);
+/* Link a blob readable in one repository to another (cross-repository
+ * mount); BLOB_UNKNOWN when the source cannot read it. */
+int registry_blob_mount(struct registry *reg, int64_t from_repository_id, int64_t to_repository_id,
+			const char *digest, char *err, size_t errlen);
+
 /* Upload sessions */
+
+/* Record an ECR UploadLayerPart of part_size bytes; a previous part smaller
+ * than min_part_size marks the session so completion can refuse it. */
+int registry_upload_note_part(struct registry *reg, const char *uuid, uint64_t part_size, uint64_t min_part_size);
+int registry_upload_small_part_seen(struct registry *reg, const char *uuid, bool *out);
+/* Mark a session active now, postponing its expiry. */
+void registry_upload_touch(struct registry *reg, const char *uuid);
+/* Remove sessions idle for more than idle_seconds, with their files. */
+int registry_upload_expire(struct registry *reg, double idle_seconds, int *out_removed);
 
 int registry_upload_create(struct registry *reg, int64_t repository_id, char out_uuid[UUID_BUF],
 			   char *err, size_t errlen);
@@ -131,6 +165,7 @@ struct image_put_result {
 	char digest[DIGEST_BUF];
 	bool image_created;  /* the digest was new in this repository */
 	bool tag_changed;    /* the tag was created or moved */
+	char subject_digest[DIGEST_BUF]; /* OCI 1.1 subject, "" if none */
 };
 
 /* Store a manifest (already size-checked) and optionally point tag at it.
@@ -161,6 +196,11 @@ int registry_tag_delete(struct registry *reg, const struct repository *repo, con
 /* True when an index in the repository references digest. */
 int registry_image_is_referenced(struct registry *reg, const struct repository *repo,
 				 const char *digest, bool *out);
+
+/* List the images whose manifest names subject_digest as its subject
+ * (OCI 1.1 referrers), with manifests loaded, newest first. */
+int registry_referrers_list(struct registry *reg, const struct repository *repo, const char *subject_digest,
+			    struct image **out, size_t *out_count, char *err, size_t errlen);
 
 /* Record a pull (lastRecordedPullTime). */
 void registry_image_touch_pull(struct registry *reg, int64_t image_id);

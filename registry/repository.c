@@ -262,3 +262,75 @@ int registry_repository_tags_set(struct registry *reg, int64_t repository_id, co
 	sqlite3_finalize(stmt);
 	return LCR_OK;
 }
+
+int registry_repository_tags_list(struct registry *reg, int64_t repository_id, char ***out_keys, char ***out_values,
+				  size_t *out_count)
+{
+	sqlite3_stmt *stmt = registry_prepare(reg,
+		"SELECT key, value FROM repository_tags WHERE repository_id = ? ORDER BY key");
+	char **keys = NULL, **values = NULL;
+	size_t n = 0, cap = 0;
+
+	*out_keys = NULL;
+	*out_values = NULL;
+	*out_count = 0;
+	if (stmt == NULL)
+		return LCR_ERR_INTERNAL;
+	sqlite3_bind_int64(stmt, 1, repository_id);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		if (n == cap) {
+			char **grown_keys, **grown_values;
+
+			cap = cap ? cap * 2 : 8;
+			grown_keys = realloc(keys, cap * sizeof(char *));
+			if (grown_keys != NULL)
+				keys = grown_keys;
+			grown_values = realloc(values, cap * sizeof(char *));
+			if (grown_values != NULL)
+				values = grown_values;
+			if (grown_keys == NULL || grown_values == NULL) {
+				sqlite3_finalize(stmt);
+				registry_string_arrays_free(keys, values, n);
+				return LCR_ERR_INTERNAL;
+			}
+		}
+		keys[n] = strdup((const char *)sqlite3_column_text(stmt, 0));
+		values[n] = strdup((const char *)sqlite3_column_text(stmt, 1));
+		n++;
+	}
+	sqlite3_finalize(stmt);
+	*out_keys = keys;
+	*out_values = values;
+	*out_count = n;
+	return LCR_OK;
+}
+
+void registry_string_arrays_free(char **keys, char **values, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(keys ? keys[i] : NULL);
+		free(values ? values[i] : NULL);
+	}
+	free(keys);
+	free(values);
+}
+
+int registry_repository_tags_remove(struct registry *reg, int64_t repository_id, const char **keys, size_t n,
+				    char *err, size_t errlen)
+{
+	sqlite3_stmt *stmt = registry_prepare(reg, "DELETE FROM repository_tags WHERE repository_id = ? AND key = ?");
+
+	if (stmt == NULL)
+		return registry_db_error(reg, "untag repository", err, errlen);
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(stmt);
+		sqlite3_bind_int64(stmt, 1, repository_id);
+		sqlite3_bind_text(stmt, 2, keys[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(stmt) != SQLITE_DONE) {
+			sqlite3_finalize(stmt);
+			return registry_db_error(reg, "untag repository", err, errlen);
+		}
+	}
+	sqlite3_finalize(stmt);
+	return LCR_OK;
+}

@@ -12,7 +12,7 @@
  * A crash therefore leaves the old state or the new one, plus upload files
  * that the start-up sweep removes.
  *
- * Schema (version 1):
+ * Schema (version 2):
  *   repositories(id, registry_id, region, name, created_at, tag_mutability,
  *                scan_on_push, encryption_type, kms_key)
  *   repository_tags(repository_id, key, value)       resource tags
@@ -23,7 +23,9 @@
  *          artifact_type)
  *   image_tags(repository_id, tag, image_id, updated_at)
  *   image_references(image_id, child_digest)         index -> child manifests
- *   uploads(uuid, repository_id, created_at, updated_at)
+ *   uploads(uuid, repository_id, created_at, updated_at, last_part_size,
+ *           small_part_seen)                       last two: ECR part rules
+ *   account_settings(registry_id, region, name, value)
  * Migrations run in order from the version stored in schema_version.
  */
 #include "registry_int.h"
@@ -94,6 +96,16 @@ static const char *const migrations[] = {
 	" repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
 	" created_at REAL NOT NULL,"
 	" updated_at REAL NOT NULL);",
+	/* version 2: account settings, ECR layer part bookkeeping, referrers */
+	"CREATE TABLE account_settings ("
+	" registry_id TEXT NOT NULL,"
+	" region TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" value TEXT NOT NULL,"
+	" PRIMARY KEY (registry_id, region, name));"
+	"ALTER TABLE uploads ADD COLUMN last_part_size INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE uploads ADD COLUMN small_part_seen INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX images_subject ON images(repository_id, subject_digest);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1,6 +1,8 @@
 /* admin.c - endpoints under /_localecr/ for scripts and tests. */
 #include "server.h"
 
+#include <string.h>
+
 #include "../common/clock.h"
 #include "../common/status.h"
 
@@ -10,4 +12,33 @@ int admin_health(struct request *req)
 			     json_pack("{s:s, s:s, s:f}", "status", "ok", "version", LOCALECR_VERSION, "uptime_seconds",
 				       clock_now() - req->srv->started_at));
 	return LCR_OK;
+}
+
+/* GET /_localecr/layers/<signed claims>: the download URL handed out by
+ * GetDownloadUrlForLayer, standing in for ECR's pre-signed S3 URL. */
+int admin_layer_download(struct request *req)
+{
+	const char *token = req->url + strlen("/_localecr/layers/");
+	json_t *claims = auth_verify_claims(req->srv, token);
+	json_t *repository_id = json_object_get(claims, "repository");
+	const char *digest = json_string_value(json_object_get(claims, "digest"));
+	json_t *expires = json_object_get(claims, "exp");
+	int64_t size = 0;
+	int fd = -1, status;
+
+	if (!json_is_integer(repository_id) || digest == NULL || !json_is_integer(expires)) {
+		json_decref(claims);
+		return lcr_fail(LCR_ERR_DENIED, req->err, sizeof(req->err), "The download URL is not valid.");
+	}
+	if ((double)json_integer_value(expires) <= clock_now()) {
+		json_decref(claims);
+		return lcr_fail(LCR_ERR_DENIED, req->err, sizeof(req->err), "The download URL has expired.");
+	}
+	status = registry_blob_open(req->srv->registry, json_integer_value(repository_id), digest, &fd, &size);
+	if (status == LCR_OK)
+		status = blob_respond(req, fd, size, digest);
+	else if (status == LCR_ERR_BLOB_UNKNOWN)
+		lcr_fail(status, req->err, sizeof(req->err), "blob %s no longer exists", digest);
+	json_decref(claims);
+	return status;
 }

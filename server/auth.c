@@ -7,11 +7,12 @@
  * the caller acts as the root user of the configured account, in the region
  * named by the credential scope.
  *
- * Registry tokens: GetAuthorizationToken returns base64("AWS:" + password).
- * The password is base64url(payload) "." base64url(HMAC-SHA256(key,
- * payload)), where payload is JSON {"v":1,"account","region","arn","exp"} and
- * the key is a random secret kept in the data directory, so tokens survive
- * restarts and cannot be forged or edited by clients.
+ * Signed claims: base64url(JSON payload) "." base64url(HMAC-SHA256(key,
+ * payload)), with a random key kept in the data directory, so they survive
+ * restarts and cannot be forged or edited by clients.  Registry tokens
+ * (GetAuthorizationToken returns base64("AWS:" + password)) use payload
+ * {"v":1,"account","region","arn","exp"}; GetDownloadUrlForLayer URLs use
+ * {"repository","digest","exp"}.
  */
 #include "server.h"
 
@@ -126,25 +127,61 @@ static void token_mac(const unsigned char *key, const char *payload, unsigned ch
 	HMAC(EVP_sha256(), key, 32, (const unsigned char *)payload, strlen(payload), out, &len);
 }
 
-char *auth_token_mint(struct request *req, double expires_at)
+char *auth_sign_claims(struct server *srv, json_t *claims)
 {
-	json_t *payload = json_pack("{s:i, s:s, s:s, s:s, s:I}", "v", 1, "account", req->account, "region",
-				    req->region, "arn", req->principal_arn, "exp", (json_int_t)expires_at);
-	char *text = payload ? json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	char *text = json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS);
 	unsigned char mac[32];
-	char *encoded = NULL, *encoded_mac = NULL, *password = NULL;
+	char *encoded = NULL, *encoded_mac = NULL, *signed_text = NULL;
 
-	json_decref(payload);
 	if (text == NULL)
 		return NULL;
-	token_mac(req->srv->token_key, text, mac);
+	token_mac(srv->token_key, text, mac);
 	encoded = base64url_encode(text, strlen(text));
 	encoded_mac = base64url_encode(mac, sizeof(mac));
-	if (encoded != NULL && encoded_mac != NULL && asprintf(&password, "%s.%s", encoded, encoded_mac) < 0)
-		password = NULL;
+	if (encoded != NULL && encoded_mac != NULL && asprintf(&signed_text, "%s.%s", encoded, encoded_mac) < 0)
+		signed_text = NULL;
 	free(text);
 	free(encoded);
 	free(encoded_mac);
+	return signed_text;
+}
+
+json_t *auth_verify_claims(struct server *srv, const char *signed_text)
+{
+	const char *dot = strchr(signed_text, '.');
+	char *payload_b64 = NULL;
+	unsigned char *payload = NULL, *mac = NULL, expected[32];
+	size_t payload_len = 0, mac_len = 0;
+	json_t *claims = NULL;
+	json_error_t jerr;
+
+	if (dot == NULL)
+		return NULL;
+	payload_b64 = strndup(signed_text, (size_t)(dot - signed_text));
+	payload = payload_b64 ? base64url_decode(payload_b64, &payload_len) : NULL;
+	mac = base64url_decode(dot + 1, &mac_len);
+	if (payload != NULL && mac != NULL && strlen((char *)payload) == payload_len) {
+		token_mac(srv->token_key, (const char *)payload, expected);
+		if (constant_time_equal(mac, mac_len, expected, sizeof(expected)))
+			claims = json_loadb((const char *)payload, payload_len, 0, &jerr);
+	}
+	if (claims != NULL && !json_is_object(claims)) {
+		json_decref(claims);
+		claims = NULL;
+	}
+	free(payload_b64);
+	free(payload);
+	free(mac);
+	return claims;
+}
+
+char *auth_token_mint(struct request *req, double expires_at)
+{
+	json_t *claims = json_pack("{s:i, s:s, s:s, s:s, s:I}", "v", 1, "account", req->account, "region",
+				   req->region, "arn", req->principal_arn, "exp", (json_int_t)expires_at);
+	char *password = claims ? auth_sign_claims(req->srv, claims) : NULL;
+
+	json_decref(claims);
 	return password;
 }
 
@@ -156,27 +193,10 @@ static int token_invalid(struct request *req)
 /* Check the password half of a token and fill in the caller from it. */
 static int verify_password(struct request *req, const char *password)
 {
-	const char *dot = strchr(password, '.');
-	char *payload_b64 = NULL;
-	unsigned char *payload = NULL, *mac = NULL, expected[32];
-	size_t payload_len = 0, mac_len = 0;
-	json_t *claims = NULL;
-	json_error_t jerr;
-	int status;
+	json_t *claims = auth_verify_claims(req->srv, password);
+	int status = token_invalid(req);
 
-	if (dot == NULL)
-		return token_invalid(req);
-	payload_b64 = strndup(password, (size_t)(dot - password));
-	payload = payload_b64 ? base64url_decode(payload_b64, &payload_len) : NULL;
-	mac = base64url_decode(dot + 1, &mac_len);
-	status = token_invalid(req);
-	if (payload == NULL || mac == NULL)
-		goto out;
-	token_mac(req->srv->token_key, (const char *)payload, expected);
-	if (!constant_time_equal(mac, mac_len, expected, sizeof(expected)))
-		goto out;
-	claims = json_loadb((const char *)payload, payload_len, 0, &jerr);
-	if (!json_is_object(claims) || !json_is_string(json_object_get(claims, "account")) ||
+	if (claims == NULL || !json_is_string(json_object_get(claims, "account")) ||
 	    !json_is_string(json_object_get(claims, "region")) || !json_is_string(json_object_get(claims, "arn")) ||
 	    !json_is_integer(json_object_get(claims, "exp")))
 		goto out;
@@ -192,9 +212,6 @@ static int verify_password(struct request *req, const char *password)
 	status = LCR_OK;
 out:
 	json_decref(claims);
-	free(payload_b64);
-	free(payload);
-	free(mac);
 	return status;
 }
 

@@ -345,7 +345,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	req->status = run_handler(req);
-	if (req->status != LCR_OK)
+	if (req->status != LCR_OK && req->response == NULL)
 		render_error(req, req->route->protocol);
 	return queue(req);
 }

@@ -17,6 +17,9 @@
 #define DEFAULT_DATA_DIR "localecr-data"
 #define DEFAULT_ACCOUNT_ID "000000000000"
 #define DEFAULT_REGION "us-east-1"
+/* NOTE: ECR does not document when abandoned uploads go; a day is
+ * localecr's choice. */
+#define DEFAULT_UPLOAD_EXPIRY_SECONDS 86400.0
 
 static void usage(FILE *out)
 {
@@ -37,7 +40,9 @@ static void usage(FILE *out)
 		"  --region REGION      region named in /v2/ challenges (default " DEFAULT_REGION ")\n"
 		"  --log-level LEVEL    error, warn, info or debug (default info)\n"
 		"  --create-on-push     create a missing repository on its first /v2/ push\n"
-		"                       instead of answering NAME_UNKNOWN\n");
+		"                       instead of answering NAME_UNKNOWN\n"
+		"  --upload-expiry SECONDS\n"
+		"                       remove upload sessions idle this long (default 86400)\n");
 }
 
 static int parse_serve_options(int argc, char **argv, struct server_config *config)
@@ -46,12 +51,13 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 	snprintf(config->data_dir, sizeof(config->data_dir), "%s", DEFAULT_DATA_DIR);
 	snprintf(config->account_id, sizeof(config->account_id), "%s", DEFAULT_ACCOUNT_ID);
 	snprintf(config->region, sizeof(config->region), "%s", DEFAULT_REGION);
+	config->upload_expiry = DEFAULT_UPLOAD_EXPIRY_SECONDS;
 	for (int i = 0; i < argc; i++) {
 		const char *opt = argv[i];
 		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
 		bool takes_value = strcmp(opt, "--listen") == 0 || strcmp(opt, "--data-dir") == 0 ||
 				   strcmp(opt, "--account-id") == 0 || strcmp(opt, "--region") == 0 ||
-				   strcmp(opt, "--log-level") == 0;
+				   strcmp(opt, "--log-level") == 0 || strcmp(opt, "--upload-expiry") == 0;
 
 		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
 			usage(stdout);
@@ -87,6 +93,16 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 				return -1;
 			}
 			snprintf(config->region, sizeof(config->region), "%s", value);
+		} else if (strcmp(opt, "--upload-expiry") == 0) {
+			char *end;
+			double seconds = strtod(value, &end);
+
+			if (*value == '\0' || *end != '\0' || seconds < 1 || seconds > 365 * 86400.0) {
+				fprintf(stderr, "localecr: invalid --upload-expiry '%s': expected seconds from 1 to 31536000\n",
+					value);
+				return -1;
+			}
+			config->upload_expiry = seconds;
 		} else {
 			int level = log_level_parse(value);
 
@@ -133,12 +149,15 @@ static int serve(int argc, char **argv)
 		registry_close(srv.registry);
 		return 1;
 	}
+	if (maintenance_start(&srv) != LCR_OK)
+		log_warn("cannot start the maintenance thread; idle uploads will not expire");
 	log_info("localecr %s listening on http://%s (data dir %s, account %s, region %s, open mode%s)",
 		 LOCALECR_VERSION, srv.bound_address, srv.config.data_dir, srv.config.account_id, srv.config.region,
 		 srv.config.create_on_push ? ", create on push" : "");
 	sigwait(&signals, &sig);
 	log_info("received signal %d, stopping", sig);
 	server_stop(&srv);
+	maintenance_stop(&srv);
 	registry_close(srv.registry);
 	log_info("stopped");
 	return 0;

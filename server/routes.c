@@ -15,6 +15,8 @@
  * that JSON escaping can grow, so it gets a larger cap. */
 #define ECR_BODY_MAX (1 * MIB)
 #define ECR_PUT_IMAGE_BODY_MAX (32 * MIB)
+/* UploadLayerPart carries up to 20 MiB of layer data, base64-encoded. */
+#define ECR_UPLOAD_PART_BODY_MAX (32 * MIB)
 
 static const struct route routes[] = {
 	/* OCI distribution API */
@@ -31,6 +33,7 @@ static const struct route routes[] = {
 	{PROTOCOL_V2, "HEAD", V2_PATH_BLOB, "blob.head", "ecr:BatchCheckLayerAvailability", NULL, v2_blob_get, 0,
 	 0},
 	{PROTOCOL_V2, "DELETE", V2_PATH_BLOB, "blob.delete", "ecr:BatchDeleteImage", NULL, v2_blob_delete, 0, 0},
+	{PROTOCOL_V2, "GET", V2_PATH_REFERRERS, "referrers", "ecr:BatchGetImage", NULL, v2_referrers, 0, 0},
 	{PROTOCOL_V2, "POST", V2_PATH_UPLOAD_START, "upload.start", "ecr:InitiateLayerUpload", v2_upload_begin,
 	 v2_upload_start, 0, ROUTE_STREAM_BODY},
 	{PROTOCOL_V2, "GET", V2_PATH_UPLOAD, "upload.get", "ecr:UploadLayerPart", NULL, v2_upload_get, 0, 0},
@@ -60,8 +63,36 @@ static const struct route routes[] = {
 	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "GetAuthorizationToken", "ecr:GetAuthorizationToken", NULL,
 	 ecr_get_authorization_token, ECR_BODY_MAX, 0},
 
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "InitiateLayerUpload", "ecr:InitiateLayerUpload", NULL, ecr_initiate_layer_upload,
+	 ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "UploadLayerPart", "ecr:UploadLayerPart", NULL, ecr_upload_layer_part,
+	 ECR_UPLOAD_PART_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "CompleteLayerUpload", "ecr:CompleteLayerUpload", NULL, ecr_complete_layer_upload,
+	 ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "BatchCheckLayerAvailability", "ecr:BatchCheckLayerAvailability", NULL, ecr_batch_check_layer_availability,
+	 ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "GetDownloadUrlForLayer", "ecr:GetDownloadUrlForLayer", NULL, ecr_get_download_url_for_layer,
+	 ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "ListImageReferrers", "ecr:BatchGetImage", NULL, ecr_list_image_referrers,
+	 ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "DescribeRegistry", "ecr:DescribeRegistry", NULL, ecr_describe_registry,
+	 ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "TagResource", "ecr:TagResource", NULL, ecr_tag_resource,
+	 ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "UntagResource", "ecr:UntagResource", NULL, ecr_untag_resource,
+	 ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "ListTagsForResource", "ecr:ListTagsForResource", NULL, ecr_list_tags_for_resource,
+	 ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "GetAccountSetting", "ecr:GetAccountSetting", NULL, ecr_get_account_setting,
+	 ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "PutAccountSetting", "ecr:PutAccountSetting", NULL, ecr_put_account_setting,
+	 ECR_BODY_MAX, 0},
+
 	/* admin endpoints */
 	{PROTOCOL_ADMIN, "GET", V2_PATH_NONE, "/_localecr/health", NULL, NULL, admin_health, 0, ROUTE_NO_AUTH},
+	/* GetDownloadUrlForLayer URLs: the signed token in the path is the credential. */
+	{PROTOCOL_ADMIN, "GET", V2_PATH_NONE, "/_localecr/layers/", NULL, NULL, admin_layer_download, 0,
+	 ROUTE_NO_AUTH | ROUTE_PREFIX},
 };
 
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
@@ -151,9 +182,13 @@ const struct route *route_find_ecr(const char *operation)
 
 const struct route *route_find_admin(const char *method, const char *url)
 {
-	for (size_t i = 0; i < ROUTE_COUNT; i++)
-		if (routes[i].protocol == PROTOCOL_ADMIN && strcmp(routes[i].name, url) == 0 &&
-		    strcmp(routes[i].method, method) == 0)
-			return &routes[i];
+	for (size_t i = 0; i < ROUTE_COUNT; i++) {
+		const struct route *r = &routes[i];
+		bool matches = (r->flags & ROUTE_PREFIX) ? strncmp(url, r->name, strlen(r->name)) == 0
+							 : strcmp(url, r->name) == 0;
+
+		if (r->protocol == PROTOCOL_ADMIN && matches && strcmp(r->method, method) == 0)
+			return r;
+	}
 	return NULL;
 }

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pthread.h>
+
 #include <jansson.h>
 #include <microhttpd.h>
 
@@ -33,6 +35,7 @@ struct server_config {
 	char account_id[REGISTRY_ID_BUF];
 	char region[REGION_BUF];
 	bool create_on_push;
+	double upload_expiry;    /* seconds an idle upload session lives */
 };
 
 struct server {
@@ -43,6 +46,11 @@ struct server {
 	double started_at;
 	int listen_fd;
 	char bound_address[160]; /* host:port actually listened on */
+	pthread_t maintenance_thread;
+	bool maintenance_running;
+	pthread_mutex_t maintenance_lock;
+	pthread_cond_t maintenance_wake;
+	bool stopping;
 };
 
 enum protocol {
@@ -67,6 +75,7 @@ enum v2_path {
 enum route_flags {
 	ROUTE_NO_AUTH = 1 << 0,     /* no credentials needed */
 	ROUTE_STREAM_BODY = 1 << 1, /* body goes to req->writer, not req->body */
+	ROUTE_PREFIX = 1 << 2,      /* admin rows: name is a path prefix */
 };
 
 struct request;
@@ -135,6 +144,10 @@ bool route_v2_path_known(enum v2_path path);
 /* http.c */
 int server_start(struct server *srv, char *err, size_t errlen);
 void server_stop(struct server *srv);
+
+/* maintenance.c: the thread that expires idle upload sessions. */
+int maintenance_start(struct server *srv);
+void maintenance_stop(struct server *srv);
 const char *request_header(struct request *req, const char *name);
 const char *request_query(struct request *req, const char *name);
 /* Set the response; takes ownership of resp. */
@@ -153,6 +166,10 @@ int auth_sigv4_parse(struct request *req);
 int auth_registry_token(struct request *req);
 /* Mint the password half of a registry token for the caller. */
 char *auth_token_mint(struct request *req, double expires_at);
+/* Sign claims (a JSON object) into "payload.mac" with the server's key, and
+ * check such a string back; verify returns a new reference or NULL. */
+char *auth_sign_claims(struct server *srv, json_t *claims);
+json_t *auth_verify_claims(struct server *srv, const char *signed_text);
 
 /* v2.c */
 int v2_base(struct request *req);
@@ -170,6 +187,10 @@ int v2_upload_patch(struct request *req);
 int v2_upload_put(struct request *req);
 int v2_upload_delete(struct request *req);
 int v2_upload_open_writer(struct request *req);
+int v2_referrers(struct request *req);
+/* Answer GET/HEAD of a blob from fd (size bytes; takes fd), honouring a
+ * Range header; shared by /v2/ and GetDownloadUrlForLayer URLs. */
+int blob_respond(struct request *req, int fd, int64_t size, const char *digest);
 
 /* ecr_*.c */
 int ecr_create_repository(struct request *req);
@@ -181,8 +202,21 @@ int ecr_batch_get_image(struct request *req);
 int ecr_put_image(struct request *req);
 int ecr_batch_delete_image(struct request *req);
 int ecr_get_authorization_token(struct request *req);
+int ecr_initiate_layer_upload(struct request *req);
+int ecr_upload_layer_part(struct request *req);
+int ecr_complete_layer_upload(struct request *req);
+int ecr_batch_check_layer_availability(struct request *req);
+int ecr_get_download_url_for_layer(struct request *req);
+int ecr_list_image_referrers(struct request *req);
+int ecr_describe_registry(struct request *req);
+int ecr_tag_resource(struct request *req);
+int ecr_untag_resource(struct request *req);
+int ecr_list_tags_for_resource(struct request *req);
+int ecr_get_account_setting(struct request *req);
+int ecr_put_account_setting(struct request *req);
 
 /* admin.c */
 int admin_health(struct request *req);
+int admin_layer_download(struct request *req);
 
 #endif

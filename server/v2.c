@@ -359,6 +359,8 @@ int v2_manifest_put(struct request *req)
 	snprintf(location, sizeof(location), "/v2/%s/manifests/%s", req->name, result.digest);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
 	MHD_add_response_header(resp, "Docker-Content-Digest", result.digest);
+	if (result.subject_digest[0] != '\0')
+		MHD_add_response_header(resp, "OCI-Subject", result.subject_digest);
 	request_respond(req, MHD_HTTP_CREATED, resp);
 	return LCR_OK;
 }
@@ -392,9 +394,80 @@ static int check_digest_param(struct request *req, const char *digest)
 	return LCR_OK;
 }
 
+/* Parse a single "bytes=" range against size into [*start, *end]; false
+ * when it is malformed or unsatisfiable. */
+static bool parse_range(const char *header, int64_t size, int64_t *start, int64_t *end)
+{
+	long long a = -1, b = -1;
+	const char *p;
+	char *stop;
+
+	if (strncmp(header, "bytes=", 6) != 0 || strchr(header, ',') != NULL)
+		return false;
+	p = header + 6;
+	if (*p == '-') {
+		b = strtoll(p + 1, &stop, 10);
+		if (stop == p + 1 || *stop != '\0' || b <= 0 || size == 0)
+			return false;
+		*start = b >= size ? 0 : size - b;
+		*end = size - 1;
+		return true;
+	}
+	a = strtoll(p, &stop, 10);
+	if (stop == p || *stop != '-' || a < 0)
+		return false;
+	p = stop + 1;
+	if (*p != '\0') {
+		b = strtoll(p, &stop, 10);
+		if (stop == p || *stop != '\0' || b < a)
+			return false;
+	}
+	if (a >= size)
+		return false;
+	*start = a;
+	*end = (b < 0 || b >= size) ? size - 1 : b;
+	return true;
+}
+
+int blob_respond(struct request *req, int fd, int64_t size, const char *digest)
+{
+	const char *range = request_header(req, MHD_HTTP_HEADER_RANGE);
+	struct MHD_Response *resp;
+	int64_t start = 0, end = size - 1;
+	unsigned http_status = MHD_HTTP_OK;
+	char content_range[96];
+
+	if (range != NULL) {
+		if (!parse_range(range, size, &start, &end)) {
+			close(fd);
+			resp = response_empty();
+			snprintf(content_range, sizeof(content_range), "bytes */%lld", (long long)size);
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
+			request_respond(req, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp);
+			return lcr_fail(LCR_ERR_RANGE_NOT_SATISFIABLE, req->err, sizeof(req->err),
+					"range '%s' cannot be satisfied for a blob of %lld bytes", range, (long long)size);
+		}
+		http_status = MHD_HTTP_PARTIAL_CONTENT;
+		snprintf(content_range, sizeof(content_range), "bytes %lld-%lld/%lld", (long long)start, (long long)end,
+			 (long long)size);
+	}
+	resp = MHD_create_response_from_fd_at_offset64((uint64_t)(end - start + 1), fd, (uint64_t)start);
+	if (resp == NULL) {
+		close(fd);
+		return LCR_ERR_INTERNAL;
+	}
+	if (http_status == MHD_HTTP_PARTIAL_CONTENT)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
+	req->bytes_out = strcmp(req->method, "HEAD") == 0 ? 0 : (uint64_t)(end - start + 1);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	MHD_add_response_header(resp, "Docker-Content-Digest", digest);
+	request_respond(req, http_status, resp);
+	return LCR_OK;
+}
+
 int v2_blob_get(struct request *req)
 {
-	struct MHD_Response *resp;
 	int64_t size = 0;
 	int fd = -1;
 	int status = v2_repository(req);
@@ -409,23 +482,27 @@ int v2_blob_get(struct request *req)
 				req->reference);
 	if (status != LCR_OK)
 		return status;
-	resp = MHD_create_response_from_fd64((uint64_t)size, fd);
-	if (resp == NULL) {
-		close(fd);
-		return LCR_ERR_INTERNAL;
-	}
-	req->bytes_out = strcmp(req->method, "HEAD") == 0 ? 0 : (uint64_t)size;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
-	MHD_add_response_header(resp, "Docker-Content-Digest", req->reference);
-	request_respond(req, MHD_HTTP_OK, resp);
-	return LCR_OK;
+	return blob_respond(req, fd, size, req->reference);
 }
 
+/* DELETE of a blob removes it from this repository only; images that
+ * still name it fail their next pull of that blob, as the spec allows. */
 int v2_blob_delete(struct request *req)
 {
-	/* TODO: ECR does not expose blob deletion either; the spec allows a
-	 * registry to answer UNSUPPORTED. */
-	return lcr_fail(LCR_ERR_METHOD_NOT_ALLOWED, req->err, sizeof(req->err), "blob deletion is not supported");
+	int status = v2_repository(req);
+
+	if (status == LCR_OK)
+		status = check_digest_param(req, req->reference);
+	if (status != LCR_OK)
+		return status;
+	status = registry_blob_unlink(req->srv->registry, req->repo.id, req->reference);
+	if (status == LCR_ERR_BLOB_UNKNOWN)
+		return lcr_fail(status, req->err, sizeof(req->err), "blob %s is unknown to the repository",
+				req->reference);
+	if (status != LCR_OK)
+		return status;
+	request_respond(req, MHD_HTTP_ACCEPTED, response_empty());
+	return LCR_OK;
 }
 
 /* Location, Range and Docker-Upload-UUID of an open session. */
@@ -473,6 +550,35 @@ int v2_upload_begin(struct request *req)
 	return status;
 }
 
+/* Cross-repository mount (?mount=<digest>&from=<repository>): link the
+ * blob when the account setting BLOB_MOUNTING is ENABLED and the source
+ * repository, in the same registry with the same encryption, can read it.
+ * Anything else falls back to a new upload session, as the spec says. */
+static int try_mount(struct request *req)
+{
+	const char *digest = request_query(req, "mount");
+	const char *from = request_query(req, "from");
+	struct repository source;
+	char setting[32], err[256];
+	int status;
+
+	if (digest == NULL || from == NULL || !digest_valid(digest))
+		return LCR_ERR_UNSUPPORTED;
+	status = registry_account_setting_get(req->srv->registry, req->account, req->region, "BLOB_MOUNTING", setting,
+					      sizeof(setting), err, sizeof(err));
+	if (status != LCR_OK || strcmp(setting, "ENABLED") != 0)
+		return LCR_ERR_UNSUPPORTED;
+	if (registry_repository_get(req->srv->registry, req->account, req->region, from, &source, err, sizeof(err)) !=
+		    LCR_OK ||
+	    strcmp(source.encryption_type, req->repo.encryption_type) != 0 ||
+	    strcmp(source.kms_key, req->repo.kms_key) != 0)
+		return LCR_ERR_UNSUPPORTED;
+	if (registry_blob_mount(req->srv->registry, source.id, req->repo.id, digest, err, sizeof(err)) != LCR_OK)
+		return LCR_ERR_UNSUPPORTED;
+	respond_blob_created(req, digest);
+	return LCR_OK;
+}
+
 int v2_upload_start(struct request *req)
 {
 	char uuid[UUID_BUF];
@@ -489,8 +595,8 @@ int v2_upload_start(struct request *req)
 		respond_blob_created(req, digest);
 		return LCR_OK;
 	}
-	/* NOTE: ?mount= is not implemented yet; the spec's fallback, a
-	 * new upload session, is what the client gets. */
+	if (try_mount(req) == LCR_OK)
+		return LCR_OK;
 	status = registry_upload_create(req->srv->registry, req->repo.id, uuid, req->err, sizeof(req->err));
 	if (status != LCR_OK)
 		return status;
@@ -552,6 +658,7 @@ int v2_upload_patch(struct request *req)
 
 	blob_writer_close(req->writer);
 	req->writer = NULL;
+	registry_upload_touch(req->srv->registry, req->reference);
 	respond_session(req, MHD_HTTP_ACCEPTED, req->reference, size);
 	return LCR_OK;
 }
@@ -599,5 +706,50 @@ int v2_upload_delete(struct request *req)
 	if (status != LCR_OK)
 		return status;
 	request_respond(req, MHD_HTTP_NO_CONTENT, response_empty());
+	return LCR_OK;
+}
+
+/* GET /v2/<name>/referrers/<digest>: an OCI index of the manifests whose
+ * subject is digest, filtered by ?artifactType= (OCI distribution 1.1). */
+int v2_referrers(struct request *req)
+{
+	const char *artifact_type = request_query(req, "artifactType");
+	struct image *images = NULL;
+	size_t count = 0;
+	json_t *manifests, *body;
+	struct MHD_Response *resp;
+	char *text;
+	int status = v2_repository(req);
+
+	if (status == LCR_OK)
+		status = check_digest_param(req, req->reference);
+	if (status == LCR_OK)
+		status = registry_referrers_list(req->srv->registry, &req->repo, req->reference, &images, &count,
+						 req->err, sizeof(req->err));
+	if (status != LCR_OK)
+		return status;
+	manifests = json_array();
+	for (size_t i = 0; i < count; i++) {
+		json_t *d = manifest_referrer_descriptor(images[i].manifest, images[i].manifest_len, images[i].media_type,
+							 images[i].digest);
+		const char *type = d ? json_string_value(json_object_get(d, "artifactType")) : NULL;
+
+		if (d != NULL && (artifact_type == NULL || (type != NULL && strcmp(type, artifact_type) == 0)))
+			json_array_append_new(manifests, d);
+		else
+			json_decref(d);
+	}
+	image_array_free(images, count);
+	body = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", MEDIA_TYPE_OCI_INDEX, "manifests", manifests);
+	text = json_render(body);
+	json_decref(body);
+	if (text == NULL)
+		return LCR_ERR_INTERNAL;
+	req->bytes_out = strlen(text);
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, MEDIA_TYPE_OCI_INDEX);
+	if (artifact_type != NULL)
+		MHD_add_response_header(resp, "OCI-Filters-Applied", "artifactType");
+	request_respond(req, MHD_HTTP_OK, resp);
 	return LCR_OK;
 }

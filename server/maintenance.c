@@ -1,0 +1,73 @@
+/*
+ * maintenance.c - background work of a running server: expiring upload
+ * sessions that saw no activity for --upload-expiry seconds.
+ *
+ * The thread wakes at most every 60 seconds (more often for short expiry
+ * settings, so tests need not wait long) and reads the server clock, so a
+ * moved clock expires sessions on the next pass.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <time.h>
+
+#include "../common/log.h"
+#include "../common/status.h"
+
+static double pass_interval(const struct server *srv)
+{
+	double interval = srv->config.upload_expiry / 2;
+
+	if (interval < 1)
+		interval = 1;
+	if (interval > 60)
+		interval = 60;
+	return interval;
+}
+
+static void *maintenance_main(void *arg)
+{
+	struct server *srv = arg;
+
+	pthread_mutex_lock(&srv->maintenance_lock);
+	while (!srv->stopping) {
+		struct timespec deadline;
+		double interval = pass_interval(srv);
+		int removed = 0;
+
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += (time_t)interval;
+		pthread_cond_timedwait(&srv->maintenance_wake, &srv->maintenance_lock, &deadline);
+		if (srv->stopping)
+			break;
+		pthread_mutex_unlock(&srv->maintenance_lock);
+		if (registry_upload_expire(srv->registry, srv->config.upload_expiry, &removed) != LCR_OK)
+			log_warn("upload expiry pass failed; retrying on the next pass");
+		pthread_mutex_lock(&srv->maintenance_lock);
+	}
+	pthread_mutex_unlock(&srv->maintenance_lock);
+	return NULL;
+}
+
+int maintenance_start(struct server *srv)
+{
+	pthread_mutex_init(&srv->maintenance_lock, NULL);
+	pthread_cond_init(&srv->maintenance_wake, NULL);
+	srv->stopping = false;
+	if (pthread_create(&srv->maintenance_thread, NULL, maintenance_main, srv) != 0)
+		return LCR_ERR_INTERNAL;
+	srv->maintenance_running = true;
+	return LCR_OK;
+}
+
+void maintenance_stop(struct server *srv)
+{
+	if (!srv->maintenance_running)
+		return;
+	pthread_mutex_lock(&srv->maintenance_lock);
+	srv->stopping = true;
+	pthread_cond_signal(&srv->maintenance_wake);
+	pthread_mutex_unlock(&srv->maintenance_lock);
+	pthread_join(srv->maintenance_thread, NULL);
+	srv->maintenance_running = false;
+}

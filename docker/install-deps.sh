@@ -4,10 +4,10 @@
 #   docker/install-deps.sh          build and run the server
 #   docker/install-deps.sh --test   also the clients and tools the tests drive
 #
-# Runs as root (apt-get); the Dockerfile's build stage uses it too.
+# Runs as root (apt-get).
 set -eu
 
-build="meson ninja-build pkg-config gcc libc6-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev libarchive-dev"
+build="meson ninja-build pkg-config gcc libc6-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev"
 # Clients and tools the test suite drives, plus what the fixture builder
 # runs (mmdebstrap downloads a Debian root file system from Debian's archive).
 test_tools="awscli skopeo docker.io python3 python3-boto3 python3-pytest python3-requests umoci mmdebstrap curl ca-certificates sqlite3"

@@ -401,7 +401,7 @@ static int open_listener(const char *listen_spec, char *bound, size_t boundlen, 
 		snprintf(host, sizeof(host), "%.*s", (int)(colon - listen_spec), listen_spec);
 		snprintf(port, sizeof(port), "%s", colon + 1);
 	}
-	if (port[0] == '\0')
+	if (port[0] == '\0' || strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 || atoi(port) > 65535)
 		goto bad;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -434,7 +434,8 @@ static int open_listener(const char *listen_spec, char *bound, size_t boundlen, 
 	return fd;
 bad:
 	lcr_fail(LCR_ERR_INVALID_PARAMETER, err, errlen,
-		 "invalid listen address '%s': expected HOST:PORT, [IPV6]:PORT or :PORT", listen_spec);
+		 "invalid listen address '%s': expected HOST:PORT, [IPV6]:PORT or :PORT with a port from 0 to 65535",
+		 listen_spec);
 	return -1;
 }
 

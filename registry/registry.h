@@ -205,6 +205,17 @@ int registry_referrers_list(struct registry *reg, const struct repository *repo,
 /* Record a pull (lastRecordedPullTime). */
 void registry_image_touch_pull(struct registry *reg, int64_t image_id);
 
+/* Maintenance (check.c) */
+
+/* Verify every blob's digest and every reference; print problems and notes
+ * to out, one per line, then a count line. */
+#include <stdio.h>
+int registry_fsck(struct registry *reg, FILE *out, int *out_problems);
+/* Remove blobs that no manifest references and that are older than
+ * grace_seconds, and blob files without a database row. */
+int registry_gc(struct registry *reg, double grace_seconds, int *out_removed, int64_t *out_bytes, char *err,
+		size_t errlen);
+
 /* Tag grammar checks */
 bool registry_tag_valid_oci(const char *tag);
 bool registry_tag_valid_ecr(const char *tag);

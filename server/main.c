@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "../common/clock.h"
 #include "../common/log.h"
@@ -25,6 +26,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: localecr serve [options]\n"
+		"       localecr fsck [--data-dir DIR]\n"
+		"       localecr gc [--data-dir DIR] [--grace SECONDS]\n"
 		"       localecr --help | --version\n"
 		"\n"
 		"A local, offline Amazon ECR: the OCI distribution API (/v2/) and the ECR\n"
@@ -42,7 +45,11 @@ static void usage(FILE *out)
 		"  --create-on-push     create a missing repository on its first /v2/ push\n"
 		"                       instead of answering NAME_UNKNOWN\n"
 		"  --upload-expiry SECONDS\n"
-		"                       remove upload sessions idle this long (default 86400)\n");
+		"                       remove upload sessions idle this long (default 86400)\n"
+		"\n"
+		"fsck verifies every blob's digest and every reference and exits 1 on any\n"
+		"problem.  gc removes blobs that no image references and that are older than\n"
+		"--grace seconds (default 3600); both are safe while a server runs.\n");
 }
 
 static int parse_serve_options(int argc, char **argv, struct server_config *config)
@@ -163,6 +170,90 @@ static int serve(int argc, char **argv)
 	return 0;
 }
 
+/* Parse the options of fsck and gc: --data-dir and, for gc, --grace. */
+static int parse_store_options(int argc, char **argv, bool allow_grace, char *data_dir, size_t data_dir_len,
+			       double *grace)
+{
+	snprintf(data_dir, data_dir_len, "%s", DEFAULT_DATA_DIR);
+	for (int i = 0; i < argc; i++) {
+		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(argv[i], "--data-dir") == 0 && value != NULL) {
+			snprintf(data_dir, data_dir_len, "%s", value);
+			i++;
+		} else if (allow_grace && strcmp(argv[i], "--grace") == 0 && value != NULL) {
+			char *end;
+
+			*grace = strtod(value, &end);
+			if (*value == '\0' || *end != '\0' || *grace < 0) {
+				fprintf(stderr, "localecr: invalid --grace '%s': expected seconds, 0 or more\n", value);
+				return -1;
+			}
+			i++;
+		} else {
+			fprintf(stderr, "localecr: unknown or incomplete option '%s'; see localecr --help\n", argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int open_existing_store(const char *data_dir, struct registry **out)
+{
+	char err[1024], path[1100];
+
+	snprintf(path, sizeof(path), "%s/localecr.db", data_dir);
+	if (access(path, F_OK) != 0) {
+		fprintf(stderr, "localecr: no localecr data directory at %s\n", data_dir);
+		return -1;
+	}
+	if (registry_open(data_dir, out, err, sizeof(err)) != LCR_OK) {
+		fprintf(stderr, "localecr: cannot open %s: %s\n", data_dir, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int fsck_command(int argc, char **argv)
+{
+	struct registry *reg;
+	char data_dir[1024];
+	int problems = 0;
+
+	if (parse_store_options(argc, argv, false, data_dir, sizeof(data_dir), NULL) < 0)
+		return 2;
+	if (open_existing_store(data_dir, &reg) < 0)
+		return 2;
+	if (registry_fsck(reg, stdout, &problems) != LCR_OK) {
+		registry_close(reg);
+		return 2;
+	}
+	registry_close(reg);
+	return problems == 0 ? 0 : 1;
+}
+
+static int gc_command(int argc, char **argv)
+{
+	struct registry *reg;
+	char data_dir[1024], err[1024];
+	double grace = 3600;
+	int removed = 0;
+	int64_t bytes = 0;
+
+	if (parse_store_options(argc, argv, true, data_dir, sizeof(data_dir), &grace) < 0)
+		return 2;
+	if (open_existing_store(data_dir, &reg) < 0)
+		return 2;
+	if (registry_gc(reg, grace, &removed, &bytes, err, sizeof(err)) != LCR_OK) {
+		fprintf(stderr, "localecr: gc failed: %s\n", err);
+		registry_close(reg);
+		return 1;
+	}
+	printf("removed %d blob(s), %lld bytes\n", removed, (long long)bytes);
+	registry_close(reg);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -179,6 +270,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "serve") == 0)
 		return serve(argc - 2, argv + 2);
+	if (strcmp(argv[1], "fsck") == 0)
+		return fsck_command(argc - 2, argv + 2);
+	if (strcmp(argv[1], "gc") == 0)
+		return gc_command(argc - 2, argv + 2);
 	fprintf(stderr, "localecr: unknown command '%s'; see localecr --help\n", argv[1]);
 	return 2;
 }

@@ -62,6 +62,12 @@ void image_array_free(struct image *imgs, size_t n);
 int registry_open(const char *data_dir, struct registry **out, char *err, size_t errlen);
 void registry_close(struct registry *reg);
 
+/* How long a database statement waits for another writer before it fails
+ * with an internal error; applies to connections opened afterwards and to
+ * the calling thread's. */
+#define REGISTRY_BUSY_TIMEOUT_DEFAULT_MS 10000
+void registry_set_busy_timeout(struct registry *reg, int milliseconds);
+
 /* Read the secret file name in the data directory, creating it with len
  * random bytes (mode 0600, written then renamed) on first use. */
 int registry_secret_load(struct registry *reg, const char *name, unsigned char *out, size_t len, char *err,

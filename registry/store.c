@@ -115,7 +115,7 @@ static void close_connection(void *conn)
 	sqlite3_close_v2(conn);
 }
 
-static sqlite3 *open_connection(const char *path)
+static sqlite3 *open_connection(const char *path, int busy_timeout_ms)
 {
 	sqlite3 *db = NULL;
 
@@ -125,7 +125,7 @@ static sqlite3 *open_connection(const char *path)
 		sqlite3_close_v2(db);
 		return NULL;
 	}
-	sqlite3_busy_timeout(db, 10000);
+	sqlite3_busy_timeout(db, busy_timeout_ms);
 	/* WAL survives a process crash at synchronous=NORMAL: only a power
 	 * loss can drop the last commits, and the blob files are fsynced. */
 	if (sqlite3_exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK) {
@@ -141,7 +141,7 @@ sqlite3 *registry_db(struct registry *reg)
 	sqlite3 *db = pthread_getspecific(reg->conn_key);
 
 	if (db == NULL) {
-		db = open_connection(reg->db_path);
+		db = open_connection(reg->db_path, reg->busy_timeout_ms);
 		if (db != NULL)
 			pthread_setspecific(reg->conn_key, db);
 	}
@@ -301,6 +301,7 @@ int registry_open(const char *data_dir, struct registry **out, char *err, size_t
 	if (reg == NULL)
 		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "out of memory");
 	reg->dir_fd = reg->blobs_fd = reg->uploads_fd = -1;
+	reg->busy_timeout_ms = REGISTRY_BUSY_TIMEOUT_DEFAULT_MS;
 	pthread_mutex_init(&reg->hash_lock, NULL);
 	if (pthread_key_create(&reg->conn_key, close_connection) != 0) {
 		free(reg);
@@ -438,4 +439,13 @@ int registry_secret_load(struct registry *reg, const char *name, unsigned char *
 		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "cannot rename %s: %s", tmp, strerror(errno));
 	fsync(reg->dir_fd);
 	return LCR_OK;
+}
+
+void registry_set_busy_timeout(struct registry *reg, int milliseconds)
+{
+	sqlite3 *db = pthread_getspecific(reg->conn_key);
+
+	reg->busy_timeout_ms = milliseconds;
+	if (db != NULL)
+		sqlite3_busy_timeout(db, milliseconds);
 }

@@ -46,6 +46,8 @@ static void usage(FILE *out)
 		"                       instead of answering NAME_UNKNOWN\n"
 		"  --upload-expiry SECONDS\n"
 		"                       remove upload sessions idle this long (default 86400)\n"
+		"  --db-busy-timeout MS how long a request waits for a database lock held by\n"
+		"                       another writer before failing (default 10000)\n"
 		"\n"
 		"fsck verifies every blob's digest and every reference and exits 1 on any\n"
 		"problem.  gc removes blobs that no image references and that are older than\n"
@@ -59,12 +61,14 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 	snprintf(config->account_id, sizeof(config->account_id), "%s", DEFAULT_ACCOUNT_ID);
 	snprintf(config->region, sizeof(config->region), "%s", DEFAULT_REGION);
 	config->upload_expiry = DEFAULT_UPLOAD_EXPIRY_SECONDS;
+	config->db_busy_timeout_ms = REGISTRY_BUSY_TIMEOUT_DEFAULT_MS;
 	for (int i = 0; i < argc; i++) {
 		const char *opt = argv[i];
 		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
 		bool takes_value = strcmp(opt, "--listen") == 0 || strcmp(opt, "--data-dir") == 0 ||
 				   strcmp(opt, "--account-id") == 0 || strcmp(opt, "--region") == 0 ||
-				   strcmp(opt, "--log-level") == 0 || strcmp(opt, "--upload-expiry") == 0;
+				   strcmp(opt, "--log-level") == 0 || strcmp(opt, "--upload-expiry") == 0 ||
+				   strcmp(opt, "--db-busy-timeout") == 0;
 
 		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
 			usage(stdout);
@@ -100,6 +104,16 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 				return -1;
 			}
 			snprintf(config->region, sizeof(config->region), "%s", value);
+		} else if (strcmp(opt, "--db-busy-timeout") == 0) {
+			char *end;
+			long ms = strtol(value, &end, 10);
+
+			if (*value == '\0' || *end != '\0' || ms < 0 || ms > 600000) {
+				fprintf(stderr, "localecr: invalid --db-busy-timeout '%s': expected milliseconds from 0 to "
+					"600000\n", value);
+				return -1;
+			}
+			config->db_busy_timeout_ms = (int)ms;
 		} else if (strcmp(opt, "--upload-expiry") == 0) {
 			char *end;
 			double seconds = strtod(value, &end);
@@ -145,6 +159,7 @@ static int serve(int argc, char **argv)
 		log_error("cannot open data directory: %s", err);
 		return 1;
 	}
+	registry_set_busy_timeout(srv.registry, srv.config.db_busy_timeout_ms);
 	if (registry_secret_load(srv.registry, "token.key", srv.token_key, sizeof(srv.token_key), err, sizeof(err)) !=
 	    LCR_OK) {
 		log_error("cannot load the registry token key: %s", err);

@@ -36,6 +36,7 @@ struct server_config {
 	char region[REGION_BUF];
 	bool create_on_push;
 	double upload_expiry;    /* seconds an idle upload session lives */
+	int db_busy_timeout_ms;
 };
 
 struct server {

@@ -55,6 +55,10 @@ static const struct lcr_status_info status_table[LCR_STATUS_COUNT] = {
 	[LCR_ERR_LAYER_PART_TOO_SMALL] = {"layer_part_too_small", "LayerPartTooSmallException", 400, "BLOB_UPLOAD_INVALID", 400},
 	[LCR_ERR_LAYER_ALREADY_EXISTS] = {"layer_already_exists", "LayerAlreadyExistsException", 400, "BLOB_UPLOAD_INVALID", 400},
 	[LCR_ERR_VALIDATION] = {"validation", "ValidationException", 400, "UNSUPPORTED", 400},
+	[LCR_ERR_INVALID_SIGNATURE] = {"invalid_signature", "InvalidSignatureException", 400, "DENIED", 403},
+	[LCR_ERR_UNRECOGNIZED_CLIENT] = {"unrecognized_client", "UnrecognizedClientException", 400, "DENIED", 403},
+	[LCR_ERR_REPOSITORY_POLICY_NOT_FOUND] = {"repository_policy_not_found", "RepositoryPolicyNotFoundException", 400, "DENIED", 404},
+	[LCR_ERR_REGISTRY_POLICY_NOT_FOUND] = {"registry_policy_not_found", "RegistryPolicyNotFoundException", 400, "DENIED", 404},
 };
 
 const struct lcr_status_info *lcr_status_info(int status)

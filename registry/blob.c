@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -234,6 +235,7 @@ int registry_upload_writer_open(struct registry *reg, int64_t repository_id, con
 {
 	struct blob_writer *w;
 	struct hash_state *cached;
+	struct stat st;
 	uint64_t size = 0;
 	int status = registry_upload_stat(reg, repository_id, uuid, &size);
 
@@ -251,6 +253,16 @@ int registry_upload_writer_open(struct registry *reg, int64_t repository_id, con
 		log_error("cannot open upload file %s: %s", uuid, strerror(errno));
 		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "cannot open upload session");
 	}
+	/* One writer per session at a time: a second request for the same
+	 * session waits here, then sees the size the first one left, so two
+	 * chunks sent for the same offset cannot both be appended.  The lock
+	 * goes with the descriptor when the writer closes. */
+	if (flock(w->fd, LOCK_EX) < 0 || fstat(w->fd, &st) < 0) {
+		close(w->fd);
+		free(w);
+		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "cannot lock upload session");
+	}
+	size = (uint64_t)st.st_size;
 	w->size = size;
 	cached = hash_state_take(reg, uuid);
 	if (cached != NULL && cached->offset == size) {

@@ -106,6 +106,22 @@ void registry_string_arrays_free(char **keys, char **values, size_t n);
 int registry_repository_tags_remove(struct registry *reg, int64_t repository_id, const char **keys, size_t n,
 				    char *err, size_t errlen);
 
+/* Repository and registry policies, stored as the text the client sent.
+ * get returns REPOSITORY_POLICY_NOT_FOUND / REGISTRY_POLICY_NOT_FOUND when
+ * none is set; *out_text is malloc'd.  delete returns the removed text. */
+int registry_repository_policy_get(struct registry *reg, const struct repository *repo, char **out_text, char *err,
+				   size_t errlen);
+int registry_repository_policy_set(struct registry *reg, const struct repository *repo, const char *text, char *err,
+				   size_t errlen);
+int registry_repository_policy_delete(struct registry *reg, const struct repository *repo, char **out_text, char *err,
+				      size_t errlen);
+int registry_policy_get(struct registry *reg, const char *registry_id, const char *region, char **out_text,
+			char *err, size_t errlen);
+int registry_policy_set(struct registry *reg, const char *registry_id, const char *region, const char *text,
+			char *err, size_t errlen);
+int registry_policy_delete(struct registry *reg, const char *registry_id, const char *region, char **out_text,
+			   char *err, size_t errlen);
+
 /* Account settings: BASIC_SCAN_TYPE_VERSION, REGISTRY_POLICY_SCOPE,
  * BLOB_MOUNTING.  check validates a name (and a value unless NULL); get
  * returns the default until a value is put. */

@@ -12,9 +12,9 @@
  * A crash therefore leaves the old state or the new one, plus upload files
  * that the start-up sweep removes.
  *
- * Schema (version 2):
+ * Schema (version 3):
  *   repositories(id, registry_id, region, name, created_at, tag_mutability,
- *                scan_on_push, encryption_type, kms_key)
+ *                scan_on_push, encryption_type, kms_key, policy_text)
  *   repository_tags(repository_id, key, value)       resource tags
  *   blobs(digest, size, created_at)                  files in blobs/
  *   blob_links(repository_id, digest, created_at)    what a repository may read
@@ -26,6 +26,7 @@
  *   uploads(uuid, repository_id, created_at, updated_at, last_part_size,
  *           small_part_seen)                       last two: ECR part rules
  *   account_settings(registry_id, region, name, value)
+ *   registry_policies(registry_id, region, policy_text)
  * Migrations run in order from the version stored in schema_version.
  */
 #include "registry_int.h"
@@ -106,6 +107,13 @@ static const char *const migrations[] = {
 	"ALTER TABLE uploads ADD COLUMN last_part_size INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE uploads ADD COLUMN small_part_seen INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX images_subject ON images(repository_id, subject_digest);",
+	/* version 3: repository and registry policies */
+	"ALTER TABLE repositories ADD COLUMN policy_text TEXT;"
+	"CREATE TABLE registry_policies ("
+	" registry_id TEXT NOT NULL,"
+	" region TEXT NOT NULL,"
+	" policy_text TEXT NOT NULL,"
+	" PRIMARY KEY (registry_id, region));",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -372,6 +380,32 @@ void registry_close(struct registry *reg)
 	free(reg);
 }
 
+/* A crash after a completed upload's file was renamed into the blob store,
+ * but before its session row was deleted, leaves a session without a file:
+ * the upload itself either committed or never counted, so the row goes. */
+static void sweep_sessions_without_file(struct registry *reg)
+{
+	sqlite3_stmt *stmt = registry_prepare(reg, "SELECT uuid FROM uploads");
+	sqlite3_stmt *del = registry_prepare(reg, "DELETE FROM uploads WHERE uuid = ?");
+	struct stat sb;
+	int removed = 0;
+
+	while (stmt != NULL && del != NULL && sqlite3_step(stmt) == SQLITE_ROW) {
+		const char *uuid = (const char *)sqlite3_column_text(stmt, 0);
+
+		if (fstatat(reg->uploads_fd, uuid, &sb, 0) == 0)
+			continue;
+		sqlite3_reset(del);
+		sqlite3_bind_text(del, 1, uuid, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(del) == SQLITE_DONE)
+			removed++;
+	}
+	sqlite3_finalize(stmt);
+	sqlite3_finalize(del);
+	if (removed > 0)
+		log_info("upload sweep removed %d session(s) whose file was gone", removed);
+}
+
 void registry_sweep_uploads(struct registry *reg)
 {
 	int fd = dup(reg->uploads_fd);
@@ -405,6 +439,7 @@ void registry_sweep_uploads(struct registry *reg)
 	sqlite3_finalize(stmt);
 	if (removed > 0)
 		log_info("upload sweep removed %d file(s) that no upload session owned", removed);
+	sweep_sessions_without_file(reg);
 }
 
 int registry_secret_load(struct registry *reg, const char *name, unsigned char *out, size_t len, char *err,

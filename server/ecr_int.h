@@ -33,6 +33,9 @@ int ecr_registry_id(struct request *req, const char **out);
  * req->repo. */
 int ecr_repository(struct request *req);
 
+/* Authorize the route's action on a repository that may not exist (yet). */
+int ecr_authorize_named(struct request *req, const char *registry_id, const char *name);
+
 json_t *ecr_time(double t);
 json_t *ecr_repository_json(struct request *req, const struct repository *repo);
 

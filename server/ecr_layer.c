@@ -69,7 +69,7 @@ static int invalid_part(struct request *req, const char *upload_id, uint64_t siz
 	snprintf(message, sizeof(message), fmt, a, b);
 	body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "__type", "InvalidLayerPartException", "message", message,
 			 "registryId", req->repo.registry_id, "repositoryName", req->repo.name, "uploadId", upload_id,
-			 "lastValidByteReceived", (json_int_t)size - 1);
+			 "lastValidByteReceived", (json_int_t)(size > 0 ? size - 1 : 0));
 	request_respond_json(req, 400, body);
 	return lcr_fail(LCR_ERR_BLOB_UPLOAD_INVALID, req->err, sizeof(req->err), "%s", message);
 }

@@ -78,11 +78,27 @@ static int resource_repository(struct request *req)
 				   "arn:aws:ecr:<region>:<account>:repository/<name>", arn);
 	if (registry_repository_name_check(name, NULL, 0) != LCR_OK)
 		return ecr_invalid(req, "resourceArn", "Invalid repository name in ARN '%s'", arn);
+	snprintf(req->log_repository, sizeof(req->log_repository), "%s", name);
 	status = registry_repository_get(req->srv->registry, account, region, name, &req->repo, req->err,
 					 sizeof(req->err));
 	if (status == LCR_OK) {
 		req->have_repo = true;
-		snprintf(req->log_repository, sizeof(req->log_repository), "%s", name);
+		return request_authorize(req, &req->repo, NULL);
+	}
+	if (status == LCR_ERR_REPOSITORY_NOT_FOUND) {
+		char message[sizeof(req->err)];
+		struct repository named;
+		int denied;
+
+		snprintf(message, sizeof(message), "%s", req->err);
+		memset(&named, 0, sizeof(named));
+		snprintf(named.registry_id, sizeof(named.registry_id), "%s", account);
+		snprintf(named.region, sizeof(named.region), "%s", region);
+		snprintf(named.name, sizeof(named.name), "%s", name);
+		denied = request_authorize(req, &named, NULL);
+		if (denied != LCR_OK)
+			return denied;
+		snprintf(req->err, sizeof(req->err), "%s", message);
 	}
 	return status;
 }

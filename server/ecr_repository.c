@@ -150,7 +150,9 @@ int ecr_create_repository(struct request *req)
 	snprintf(repo.region, sizeof(repo.region), "%s", req->region);
 	snprintf(repo.name, sizeof(repo.name), "%s", name);
 	repo.scan_on_push = scan_on_push;
-	status = registry_repository_create(req->srv->registry, &repo, req->err, sizeof(req->err));
+	status = ecr_authorize_named(req, registry_id, name);
+	if (status == LCR_OK)
+		status = registry_repository_create(req->srv->registry, &repo, req->err, sizeof(req->err));
 	if (status == LCR_OK && ntags > 0)
 		status = registry_repository_tags_set(req->srv->registry, repo.id, keys, values, ntags, req->err,
 						      sizeof(req->err));
@@ -177,6 +179,8 @@ static int describe_named(struct request *req, const char *registry_id, json_t *
 			break;
 		}
 		status = registry_repository_name_check(json_string_value(name), req->err, sizeof(req->err));
+		if (status == LCR_OK)
+			status = ecr_authorize_named(req, registry_id, json_string_value(name));
 		if (status == LCR_OK)
 			status = registry_repository_get(req->srv->registry, registry_id, req->region,
 							 json_string_value(name), &repo, req->err, sizeof(req->err));
@@ -210,8 +214,11 @@ int ecr_describe_repositories(struct request *req)
 					   "maxResults and nextToken cannot be used together with repositoryNames");
 		return describe_named(req, registry_id, names);
 	}
-	status = registry_repository_list(req->srv->registry, registry_id, req->region, &repos, &count, req->err,
-					  sizeof(req->err));
+	/* Listing every repository is authorized on the ARN ending "repository/" and a wildcard. */
+	status = ecr_authorize_named(req, registry_id, "*");
+	if (status == LCR_OK)
+		status = registry_repository_list(req->srv->registry, registry_id, req->region, &repos, &count, req->err,
+						  sizeof(req->err));
 	if (status == LCR_OK)
 		status = ecr_page(req, count, 100, 1000, &start, &page);
 	if (status != LCR_OK) {

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "../common/clock.h"
@@ -110,7 +111,7 @@ static void render_error(struct request *req, enum protocol protocol)
 		log_error("request %s failed: %s", req->id, req->err[0] ? req->err : "internal error");
 		message = "An internal error occurred. Try again later.";
 	}
-	if (protocol == PROTOCOL_ECR) {
+	if (protocol == PROTOCOL_ECR || protocol == PROTOCOL_STS) {
 		request_respond_json(req, (unsigned)info->ecr_http_status,
 				     json_pack("{s:s, s:s}", "__type", info->ecr_exception, "message", message));
 		return;
@@ -169,8 +170,13 @@ static void route_request(struct request *req, const char *url, const char *meth
 	{
 		const char *target = request_header(req, "X-Amz-Target");
 
+		const char *content_type = request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+
 		if (strcmp(url, "/") != 0 || strcmp(method, "POST") != 0) {
 			fail_request(req, LCR_ERR_NOT_FOUND, "no such endpoint: %s", url);
+		} else if (target == NULL && content_type != NULL &&
+			   strncasecmp(content_type, "application/x-www-form-urlencoded", 33) == 0) {
+			req->route = route_find_sts();
 		} else if (target == NULL || strncmp(target, ECR_TARGET_PREFIX, strlen(ECR_TARGET_PREFIX)) != 0) {
 			fail_request(req, LCR_ERR_UNKNOWN_OPERATION, "unknown operation %s", target ? target : "(none)");
 		} else {
@@ -181,15 +187,19 @@ static void route_request(struct request *req, const char *url, const char *meth
 	}
 }
 
-static int authenticate(struct request *req)
+/* Authenticate what needs only the headers: /v2/ registry tokens.  Signed
+ * JSON and STS calls are authenticated once their body is in, since the
+ * signature covers it. */
+static int authenticate_early(struct request *req)
 {
-	if (req->route->flags & ROUTE_NO_AUTH)
+	int status;
+
+	if ((req->route->flags & ROUTE_NO_AUTH) || req->route->protocol != PROTOCOL_V2)
 		return LCR_OK;
-	if (req->route->protocol == PROTOCOL_V2)
-		return auth_registry_token(req);
-	if (req->route->protocol == PROTOCOL_ECR)
-		return auth_sigv4_parse(req);
-	return LCR_OK;
+	status = auth_registry_token(req);
+	if (status == LCR_OK && (req->route->flags & ROUTE_GLOBAL))
+		status = request_authorize(req, NULL, NULL);
+	return status;
 }
 
 static struct request *request_new(struct server *srv, struct MHD_Connection *conn, const char *url,
@@ -228,6 +238,7 @@ static void request_free(struct request *req)
 	if (req->response != NULL)
 		MHD_destroy_response(req->response);
 	json_decref(req->input);
+	principal_release(&req->principal);
 	buf_release(&req->body);
 	free(req->name);
 	free(req->reference);
@@ -270,6 +281,25 @@ static int parse_ecr_input(struct request *req)
 	return LCR_OK;
 }
 
+/* Run the handler.  In IAM mode every route with an IAM action must have
+ * checked it; a handler that returned success without doing so is a bug,
+ * answered as an internal error rather than as an unchecked success. */
+static int run_checked(struct request *req)
+{
+	int status = req->route->handle(req);
+
+	if (status == LCR_OK && req->srv->config.iam_mode && req->route->action != NULL && !req->authorized) {
+		log_error("request %s: route %s finished without checking %s", req->id, req->route->name,
+			  req->route->action);
+		if (req->response != NULL) {
+			MHD_destroy_response(req->response);
+			req->response = NULL;
+		}
+		return lcr_fail(LCR_ERR_INTERNAL, req->err, sizeof(req->err), "authorization was not checked");
+	}
+	return status;
+}
+
 static int run_handler(struct request *req)
 {
 	if (req->body_overflow)
@@ -279,12 +309,16 @@ static int run_handler(struct request *req)
 	if (req->stream_status != LCR_OK)
 		return lcr_fail(req->stream_status, req->err, sizeof(req->err), "writing the upload failed");
 	if (req->route->protocol == PROTOCOL_ECR) {
-		int status = parse_ecr_input(req);
+		int status = auth_signed_request(req, "ecr");
 
+		if (status == LCR_OK)
+			status = parse_ecr_input(req);
+		if (status == LCR_OK && (req->route->flags & ROUTE_GLOBAL))
+			status = request_authorize(req, NULL, NULL);
 		if (status != LCR_OK)
 			return status;
 	}
-	return req->route->handle(req);
+	return run_checked(req);
 }
 
 static enum MHD_Result queue(struct request *req)
@@ -323,7 +357,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		route_request(req, url, method);
 		if (req->status == LCR_OK) {
 			buf_init(&req->body, req->route->body_max);
-			req->status = authenticate(req);
+			req->status = authenticate_early(req);
 		}
 		if (req->status == LCR_OK && req->route->begin != NULL)
 			req->status = req->route->begin(req);

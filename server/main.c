@@ -28,6 +28,8 @@ static void usage(FILE *out)
 		"usage: localecr serve [options]\n"
 		"       localecr fsck [--data-dir DIR]\n"
 		"       localecr gc [--data-dir DIR] [--grace SECONDS]\n"
+		"       localecr policy simulate --principal ARN --action ACTION --resource ARN ...\n"
+		"       localecr policy validate [--kind identity|resource|trust] FILE\n"
 		"       localecr --help | --version\n"
 		"\n"
 		"A local, offline Amazon ECR: the OCI distribution API (/v2/) and the ECR\n"
@@ -42,6 +44,12 @@ static void usage(FILE *out)
 		"                       (default " DEFAULT_ACCOUNT_ID ")\n"
 		"  --region REGION      region named in /v2/ challenges (default " DEFAULT_REGION ")\n"
 		"  --log-level LEVEL    error, warn, info or debug (default info)\n"
+		"  --auth MODE          open (default): any well-formed credentials act as the\n"
+		"                       account root; iam: verify SigV4 and enforce policies\n"
+		"  --identities FILE    accounts, users, roles, keys and policies (JSON) for\n"
+		"                       --auth iam; see fixtures/identities.example.json\n"
+		"  --registry-suffix S  /v2/ hosts <account>.dkr.ecr.<region>.<S> select that\n"
+		"                       account's registry (default localhost)\n"
 		"  --create-on-push     create a missing repository on its first /v2/ push\n"
 		"                       instead of answering NAME_UNKNOWN\n"
 		"  --upload-expiry SECONDS\n"
@@ -62,13 +70,15 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 	snprintf(config->region, sizeof(config->region), "%s", DEFAULT_REGION);
 	config->upload_expiry = DEFAULT_UPLOAD_EXPIRY_SECONDS;
 	config->db_busy_timeout_ms = REGISTRY_BUSY_TIMEOUT_DEFAULT_MS;
+	snprintf(config->registry_suffix, sizeof(config->registry_suffix), "localhost");
 	for (int i = 0; i < argc; i++) {
 		const char *opt = argv[i];
 		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
 		bool takes_value = strcmp(opt, "--listen") == 0 || strcmp(opt, "--data-dir") == 0 ||
 				   strcmp(opt, "--account-id") == 0 || strcmp(opt, "--region") == 0 ||
 				   strcmp(opt, "--log-level") == 0 || strcmp(opt, "--upload-expiry") == 0 ||
-				   strcmp(opt, "--db-busy-timeout") == 0;
+				   strcmp(opt, "--db-busy-timeout") == 0 || strcmp(opt, "--auth") == 0 ||
+				   strcmp(opt, "--identities") == 0 || strcmp(opt, "--registry-suffix") == 0;
 
 		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
 			usage(stdout);
@@ -104,6 +114,20 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 				return -1;
 			}
 			snprintf(config->region, sizeof(config->region), "%s", value);
+		} else if (strcmp(opt, "--auth") == 0) {
+			if (strcmp(value, "open") != 0 && strcmp(value, "iam") != 0) {
+				fprintf(stderr, "localecr: invalid --auth '%s': expected open or iam\n", value);
+				return -1;
+			}
+			config->iam_mode = strcmp(value, "iam") == 0;
+		} else if (strcmp(opt, "--identities") == 0) {
+			snprintf(config->identities_path, sizeof(config->identities_path), "%s", value);
+		} else if (strcmp(opt, "--registry-suffix") == 0) {
+			if (strlen(value) == 0 || strlen(value) >= sizeof(config->registry_suffix)) {
+				fprintf(stderr, "localecr: invalid --registry-suffix '%s'\n", value);
+				return -1;
+			}
+			snprintf(config->registry_suffix, sizeof(config->registry_suffix), "%s", value);
 		} else if (strcmp(opt, "--db-busy-timeout") == 0) {
 			char *end;
 			long ms = strtol(value, &end, 10);
@@ -135,6 +159,14 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 			log_threshold = level;
 		}
 	}
+	if (config->iam_mode && config->identities_path[0] == '\0') {
+		fprintf(stderr, "localecr: --auth iam needs --identities FILE\n");
+		return -1;
+	}
+	if (!config->iam_mode && config->identities_path[0] != '\0') {
+		fprintf(stderr, "localecr: --identities needs --auth iam\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -148,6 +180,11 @@ static int serve(int argc, char **argv)
 	if (parse_serve_options(argc, argv, &srv.config) < 0)
 		return 2;
 	srv.started_at = clock_now();
+	if (srv.config.iam_mode &&
+	    identity_store_load(srv.config.identities_path, &srv.identities, err, sizeof(err)) != LCR_OK) {
+		log_error("cannot load identities: %s", err);
+		return 1;
+	}
 	/* Block the stop signals before any thread starts, so that only
 	 * sigwait below receives them. */
 	sigemptyset(&signals);
@@ -173,14 +210,15 @@ static int serve(int argc, char **argv)
 	}
 	if (maintenance_start(&srv) != LCR_OK)
 		log_warn("cannot start the maintenance thread; idle uploads will not expire");
-	log_info("localecr %s listening on http://%s (data dir %s, account %s, region %s, open mode%s)",
+	log_info("localecr %s listening on http://%s (data dir %s, account %s, region %s, %s mode%s)",
 		 LOCALECR_VERSION, srv.bound_address, srv.config.data_dir, srv.config.account_id, srv.config.region,
-		 srv.config.create_on_push ? ", create on push" : "");
+		 srv.config.iam_mode ? "iam" : "open", srv.config.create_on_push ? ", create on push" : "");
 	sigwait(&signals, &sig);
 	log_info("received signal %d, stopping", sig);
 	server_stop(&srv);
 	maintenance_stop(&srv);
 	registry_close(srv.registry);
+	identity_store_free(srv.identities);
 	log_info("stopped");
 	return 0;
 }
@@ -289,6 +327,8 @@ int main(int argc, char **argv)
 		return fsck_command(argc - 2, argv + 2);
 	if (strcmp(argv[1], "gc") == 0)
 		return gc_command(argc - 2, argv + 2);
+	if (strcmp(argv[1], "policy") == 0)
+		return policy_command(argc - 2, argv + 2);
 	fprintf(stderr, "localecr: unknown command '%s'; see localecr --help\n", argv[1]);
 	return 2;
 }

@@ -21,7 +21,7 @@
 static const struct route routes[] = {
 	/* OCI distribution API */
 	{PROTOCOL_V2, "GET", V2_PATH_BASE, "base", NULL, NULL, v2_base, 0, 0},
-	{PROTOCOL_V2, "GET", V2_PATH_CATALOG, "catalog", "ecr:DescribeRepositories", NULL, v2_catalog, 0, 0},
+	{PROTOCOL_V2, "GET", V2_PATH_CATALOG, "catalog", "ecr:DescribeRepositories", NULL, v2_catalog, 0, ROUTE_GLOBAL},
 	{PROTOCOL_V2, "GET", V2_PATH_TAGS, "tags.list", "ecr:ListImages", NULL, v2_tags_list, 0, 0},
 	{PROTOCOL_V2, "GET", V2_PATH_MANIFEST, "manifest.get", "ecr:BatchGetImage", NULL, v2_manifest_get, 0, 0},
 	{PROTOCOL_V2, "HEAD", V2_PATH_MANIFEST, "manifest.head", "ecr:BatchGetImage", NULL, v2_manifest_get, 0, 0},
@@ -61,7 +61,7 @@ static const struct route routes[] = {
 	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "BatchDeleteImage", "ecr:BatchDeleteImage", NULL,
 	 ecr_batch_delete_image, ECR_BODY_MAX, 0},
 	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "GetAuthorizationToken", "ecr:GetAuthorizationToken", NULL,
-	 ecr_get_authorization_token, ECR_BODY_MAX, 0},
+	 ecr_get_authorization_token, ECR_BODY_MAX, ROUTE_GLOBAL},
 
 	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "InitiateLayerUpload", "ecr:InitiateLayerUpload", NULL, ecr_initiate_layer_upload,
 	 ECR_BODY_MAX, 0},
@@ -76,7 +76,7 @@ static const struct route routes[] = {
 	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "ListImageReferrers", "ecr:BatchGetImage", NULL, ecr_list_image_referrers,
 	 ECR_BODY_MAX, 0},
 	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "DescribeRegistry", "ecr:DescribeRegistry", NULL, ecr_describe_registry,
-	 ECR_BODY_MAX, 0},
+	 ECR_BODY_MAX, ROUTE_GLOBAL},
 	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "TagResource", "ecr:TagResource", NULL, ecr_tag_resource,
 	 ECR_BODY_MAX, 0},
 	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "UntagResource", "ecr:UntagResource", NULL, ecr_untag_resource,
@@ -84,12 +84,30 @@ static const struct route routes[] = {
 	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "ListTagsForResource", "ecr:ListTagsForResource", NULL, ecr_list_tags_for_resource,
 	 ECR_BODY_MAX, 0},
 	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "GetAccountSetting", "ecr:GetAccountSetting", NULL, ecr_get_account_setting,
-	 ECR_BODY_MAX, 0},
+	 ECR_BODY_MAX, ROUTE_GLOBAL},
 	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "PutAccountSetting", "ecr:PutAccountSetting", NULL, ecr_put_account_setting,
-	 ECR_BODY_MAX, 0},
+	 ECR_BODY_MAX, ROUTE_GLOBAL},
+
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "SetRepositoryPolicy", "ecr:SetRepositoryPolicy", NULL,
+	 ecr_set_repository_policy, ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "GetRepositoryPolicy", "ecr:GetRepositoryPolicy", NULL,
+	 ecr_get_repository_policy, ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "DeleteRepositoryPolicy", "ecr:DeleteRepositoryPolicy", NULL,
+	 ecr_delete_repository_policy, ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "PutRegistryPolicy", "ecr:PutRegistryPolicy", NULL,
+	 ecr_put_registry_policy, ECR_BODY_MAX, ROUTE_GLOBAL},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "GetRegistryPolicy", "ecr:GetRegistryPolicy", NULL,
+	 ecr_get_registry_policy, ECR_BODY_MAX, ROUTE_GLOBAL},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "DeleteRegistryPolicy", "ecr:DeleteRegistryPolicy", NULL,
+	 ecr_delete_registry_policy, ECR_BODY_MAX, ROUTE_GLOBAL},
+
+	/* STS on the same endpoint; sts.c picks the action from the form body. */
+	{PROTOCOL_STS, "POST", V2_PATH_NONE, "sts", NULL, NULL, sts_dispatch, 64 * KIB, 0},
 
 	/* admin endpoints */
 	{PROTOCOL_ADMIN, "GET", V2_PATH_NONE, "/_localecr/health", NULL, NULL, admin_health, 0, ROUTE_NO_AUTH},
+	{PROTOCOL_ADMIN, "POST", V2_PATH_NONE, "/_localecr/policy/simulate", NULL, NULL, admin_policy_simulate,
+	 64 * KIB, ROUTE_NO_AUTH},
 	/* GetDownloadUrlForLayer URLs: the signed token in the path is the credential. */
 	{PROTOCOL_ADMIN, "GET", V2_PATH_NONE, "/_localecr/layers/", NULL, NULL, admin_layer_download, 0,
 	 ROUTE_NO_AUTH | ROUTE_PREFIX},
@@ -190,5 +208,13 @@ const struct route *route_find_admin(const char *method, const char *url)
 		if (r->protocol == PROTOCOL_ADMIN && matches && strcmp(r->method, method) == 0)
 			return r;
 	}
+	return NULL;
+}
+
+const struct route *route_find_sts(void)
+{
+	for (size_t i = 0; i < ROUTE_COUNT; i++)
+		if (routes[i].protocol == PROTOCOL_STS)
+			return &routes[i];
 	return NULL;
 }

@@ -22,6 +22,7 @@
 
 #include "../common/buf.h"
 #include "../common/digest.h"
+#include "../policy/identity.h"
 #include "../registry/registry.h"
 
 #define LOCALECR_VERSION "0.1.0"
@@ -35,6 +36,9 @@ struct server_config {
 	char account_id[REGISTRY_ID_BUF];
 	char region[REGION_BUF];
 	bool create_on_push;
+	bool iam_mode;               /* --auth iam: verify signatures, enforce policies */
+	char identities_path[1024];
+	char registry_suffix[128];   /* <acct>.dkr.ecr.<region>.<suffix> selects a registry on /v2/ */
 	double upload_expiry;    /* seconds an idle upload session lives */
 	int db_busy_timeout_ms;
 };
@@ -42,6 +46,7 @@ struct server_config {
 struct server {
 	struct server_config config;
 	struct registry *registry;
+	struct identity_store *identities; /* IAM mode only */
 	struct MHD_Daemon *daemon;
 	unsigned char token_key[32];
 	double started_at;
@@ -57,7 +62,8 @@ struct server {
 enum protocol {
 	PROTOCOL_V2,
 	PROTOCOL_ECR,
-	PROTOCOL_ADMIN
+	PROTOCOL_ADMIN,
+	PROTOCOL_STS
 };
 
 /* /v2/ path shapes. */
@@ -77,6 +83,7 @@ enum route_flags {
 	ROUTE_NO_AUTH = 1 << 0,     /* no credentials needed */
 	ROUTE_STREAM_BODY = 1 << 1, /* body goes to req->writer, not req->body */
 	ROUTE_PREFIX = 1 << 2,      /* admin rows: name is a path prefix */
+	ROUTE_GLOBAL = 1 << 3,      /* action on resource "*", checked before the handler */
 };
 
 struct request;
@@ -112,8 +119,11 @@ struct request {
 	/* who is calling, from the token or the signature */
 	char account[REGISTRY_ID_BUF];
 	char region[REGION_BUF];
-	char principal_arn[256];
+	char principal_arn[512];
 	char access_key[129];
+	char caller_account[REGISTRY_ID_BUF]; /* the principal's account */
+	struct principal principal;
+	bool authorized;               /* IAM mode: the route's action was checked */
 
 	struct repository repo;
 	bool have_repo;
@@ -140,6 +150,7 @@ const struct route *route_find_v2(const char *method, const char *url, char **ou
 				  enum v2_path *out_path);
 const struct route *route_find_ecr(const char *operation);
 const struct route *route_find_admin(const char *method, const char *url);
+const struct route *route_find_sts(void);
 bool route_v2_path_known(enum v2_path path);
 
 /* http.c */
@@ -163,8 +174,30 @@ const char *request_host(struct request *req);
 char *json_render(json_t *value);
 
 /* auth.c */
-int auth_sigv4_parse(struct request *req);
+/* Authenticate a SigV4-signed call to service ("ecr" or "sts") with its
+ * body: parsed only in open mode, verified in IAM mode. */
+int auth_signed_request(struct request *req, const char *service);
+/* Find the secret for an access key (with its session token, if any) and
+ * make the request act as its principal. */
+int auth_credential_lookup(struct request *req, const char *access_key, const char *session_token,
+			   struct credential *out);
+/* Mint temporary credentials for a role session (AssumeRole). */
+int auth_session_mint(struct server *srv, const struct principal *role, const char *session_name, double expires_at,
+		      char **out_access_key, char **out_secret, char **out_token);
 int auth_registry_token(struct request *req);
+
+/* sigv4.c */
+int sigv4_verify(struct request *req, const char *service, const void *body, size_t len);
+int sigv4_compute(const char *secret, const char *date, const char *region, const char *service,
+		  const char *string_to_sign, char out_hex[65]);
+
+/* authorize.c */
+/* Check the route's IAM action for the request's principal on repo (or on
+ * resource_arn, or "*" when both are NULL); no-op in open mode.  A denial is
+ * LCR_ERR_DENIED with AWS's message. */
+int request_authorize(struct request *req, const struct repository *repo, const char *resource_arn);
+int request_authorize_action(struct request *req, const char *action, const struct repository *repo,
+			     const char *resource_arn);
 /* Mint the password half of a registry token for the caller. */
 char *auth_token_mint(struct request *req, double expires_at);
 /* Sign claims (a JSON object) into "payload.mac" with the server's key, and
@@ -215,9 +248,23 @@ int ecr_untag_resource(struct request *req);
 int ecr_list_tags_for_resource(struct request *req);
 int ecr_get_account_setting(struct request *req);
 int ecr_put_account_setting(struct request *req);
+int ecr_set_repository_policy(struct request *req);
+int ecr_get_repository_policy(struct request *req);
+int ecr_delete_repository_policy(struct request *req);
+int ecr_put_registry_policy(struct request *req);
+int ecr_get_registry_policy(struct request *req);
+int ecr_delete_registry_policy(struct request *req);
+
+/* sts.c */
+int sts_dispatch(struct request *req);
 
 /* admin.c */
 int admin_health(struct request *req);
 int admin_layer_download(struct request *req);
+
+/* simulate.c */
+int admin_policy_simulate(struct request *req);
+/* `localecr policy simulate|validate ...`; returns the exit status. */
+int policy_command(int argc, char **argv);
 
 #endif

@@ -54,8 +54,26 @@ static int v2_repository(struct request *req)
 		else if (status == LCR_OK)
 			log_info("repository %s created on push in registry %s", req->name, req->account);
 	}
-	if (status == LCR_OK)
+	if (status == LCR_OK) {
 		req->have_repo = true;
+		return request_authorize(req, &req->repo, NULL);
+	}
+	if (status == LCR_ERR_REPOSITORY_NOT_FOUND && req->srv->config.iam_mode) {
+		/* IAM decides before existence, as on AWS. */
+		char message[sizeof(req->err)];
+		struct repository named;
+		int denied;
+
+		snprintf(message, sizeof(message), "%s", req->err);
+		memset(&named, 0, sizeof(named));
+		snprintf(named.registry_id, sizeof(named.registry_id), "%s", req->account);
+		snprintf(named.region, sizeof(named.region), "%s", req->region);
+		snprintf(named.name, sizeof(named.name), "%s", req->name);
+		denied = request_authorize(req, &named, NULL);
+		if (denied != LCR_OK)
+			return denied;
+		snprintf(req->err, sizeof(req->err), "%s", message);
+	}
 	return status;
 }
 
@@ -437,6 +455,12 @@ int blob_respond(struct request *req, int fd, int64_t size, const char *digest)
 	unsigned http_status = MHD_HTTP_OK;
 	char content_range[96];
 
+	/* RFC 7233 section 3.1: ignore Range on methods other than GET, with
+	 * a unit other than bytes, and (a choice it allows) with several
+	 * ranges; answer the whole blob instead. */
+	if (range != NULL && (strcmp(req->method, "GET") != 0 || strncmp(range, "bytes=", 6) != 0 ||
+			      strchr(range, ',') != NULL))
+		range = NULL;
 	if (range != NULL) {
 		if (!parse_range(range, size, &start, &end)) {
 			close(fd);
@@ -570,6 +594,7 @@ static int try_mount(struct request *req)
 		return LCR_ERR_UNSUPPORTED;
 	if (registry_repository_get(req->srv->registry, req->account, req->region, from, &source, err, sizeof(err)) !=
 		    LCR_OK ||
+	    request_authorize_action(req, "ecr:GetDownloadUrlForLayer", &source, NULL) != LCR_OK ||
 	    strcmp(source.encryption_type, req->repo.encryption_type) != 0 ||
 	    strcmp(source.kms_key, req->repo.kms_key) != 0)
 		return LCR_ERR_UNSUPPORTED;

@@ -347,16 +347,26 @@ static int delete_upload_row(struct registry *reg, const char *uuid)
 	return rc == SQLITE_DONE ? LCR_OK : LCR_ERR_INTERNAL;
 }
 
-static void discard_upload(struct registry *reg, const char *uuid)
+/* Remove a session and its bytes.  The row goes first, so a crash leaves
+ * at worst a file the start-up sweep removes.  On a full disk the delete can
+ * fail; removing the file frees space for a second try, and a row left
+ * without its file is removed by the next start-up sweep. */
+static int discard_upload(struct registry *reg, const char *uuid)
 {
 	struct hash_state *h = hash_state_take(reg, uuid);
+	int status;
 
 	if (h != NULL) {
 		EVP_MD_CTX_free(h->ctx);
 		free(h);
 	}
-	delete_upload_row(reg, uuid);
+	status = delete_upload_row(reg, uuid);
 	unlinkat(reg->uploads_fd, uuid, 0);
+	if (status != LCR_OK)
+		status = delete_upload_row(reg, uuid);
+	if (status != LCR_OK)
+		log_error("cannot delete upload session %s; the next start removes it", uuid);
+	return status;
 }
 
 /* Move the verified upload file into the blob store.  An existing blob with
@@ -474,8 +484,20 @@ int registry_upload_cancel(struct registry *reg, int64_t repository_id, const ch
 
 	if (status != LCR_OK)
 		return status;
+	return discard_upload(reg, uuid);
+}
+
+void blob_writer_abort(struct blob_writer *w)
+{
+	struct registry *reg;
+	char uuid[UUID_BUF];
+
+	if (w == NULL)
+		return;
+	reg = w->reg;
+	snprintf(uuid, sizeof(uuid), "%s", w->uuid);
+	blob_writer_free(w);
 	discard_upload(reg, uuid);
-	return LCR_OK;
 }
 
 int registry_blob_unlink(struct registry *reg, int64_t repository_id, const char *digest)

@@ -234,6 +234,28 @@ static void check_images(struct fsck_state *st)
 	sqlite3_finalize(child);
 }
 
+static void note_stray_upload_files(struct fsck_state *st)
+{
+	int fd = dup(st->reg->uploads_fd);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	sqlite3_stmt *stmt = registry_prepare(st->reg, "SELECT 1 FROM uploads WHERE uuid = ?");
+	struct dirent *entry;
+
+	while (dir != NULL && stmt != NULL && (entry = readdir(dir)) != NULL) {
+		if (entry->d_name[0] == '.')
+			continue;
+		sqlite3_reset(stmt);
+		sqlite3_bind_text(stmt, 1, entry->d_name, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(stmt) != SQLITE_ROW)
+			note(st, "upload file uploads/%s has no session (the next server start removes it)", entry->d_name);
+	}
+	if (dir != NULL)
+		closedir(dir);
+	else if (fd >= 0)
+		close(fd);
+	sqlite3_finalize(stmt);
+}
+
 static void check_uploads(struct fsck_state *st)
 {
 	sqlite3_stmt *stmt = registry_prepare(st->reg, "SELECT uuid FROM uploads");
@@ -263,6 +285,7 @@ int registry_fsck(struct registry *reg, FILE *out, int *out_problems)
 	each_blob_file(reg, check_blob_file, &st);
 	check_images(&st);
 	check_uploads(&st);
+	note_stray_upload_files(&st);
 	fprintf(out, "%d problem(s), %d note(s)\n", st.problems, st.notes);
 	*out_problems = st.problems;
 	return LCR_OK;
@@ -312,6 +335,7 @@ struct orphan_state {
 	struct registry *reg;
 	double cutoff;
 	int removed;
+	int64_t bytes;
 };
 
 static void remove_orphan_file(void *ctx, const char *hex)
@@ -325,8 +349,10 @@ static void remove_orphan_file(void *ctx, const char *hex)
 		return;
 	blob_file_path(digest, path, sizeof(path));
 	if (fstatat(st->reg->blobs_fd, path, &sb, 0) == 0 && (double)sb.st_mtime < st->cutoff &&
-	    unlinkat(st->reg->blobs_fd, path, 0) == 0)
+	    unlinkat(st->reg->blobs_fd, path, 0) == 0) {
 		st->removed++;
+		st->bytes += sb.st_size;
+	}
 }
 
 static int delete_blob_rows(struct registry *reg, const char *digest)
@@ -381,6 +407,9 @@ int registry_gc(struct registry *reg, double grace_seconds, int *out_removed, in
 		snprintf(digest, sizeof(digest), "%s", sqlite3_column_text(stmt, 0));
 		if (delete_blob_rows(reg, digest) != LCR_OK)
 			continue;
+		/* NOTE: the file goes before COMMIT, so that an upload of the same
+		 * digest cannot re-create its row in between; should COMMIT then
+		 * fail, fsck reports the rows whose file is gone. */
 		blob_file_path(digest, path, sizeof(path));
 		if (unlinkat(reg->blobs_fd, path, 0) < 0 && errno != ENOENT)
 			log_warn("gc: cannot remove blobs/%s: %s", path, strerror(errno));
@@ -391,7 +420,9 @@ int registry_gc(struct registry *reg, double grace_seconds, int *out_removed, in
 	orphans.reg = reg;
 	orphans.cutoff = cutoff;
 	orphans.removed = 0;
+	orphans.bytes = 0;
 	each_blob_file(reg, remove_orphan_file, &orphans);
 	*out_removed += orphans.removed;
+	*out_bytes += orphans.bytes;
 	return registry_commit(reg, err, errlen);
 }

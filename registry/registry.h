@@ -57,9 +57,12 @@ struct image {
 void image_release(struct image *img);
 void image_array_free(struct image *imgs, size_t n);
 
-/* Open (creating if needed) the data directory and its database, migrate
- * the schema and sweep upload files that no session owns. */
-int registry_open(const char *data_dir, struct registry **out, char *err, size_t errlen);
+/* Open (creating if needed) the data directory and its database and
+ * migrate the schema.  With sweep (the server's start), also remove upload
+ * files that no session owns and sessions whose file is gone; fsck and gc
+ * open without it, since a running server may be between the two steps of
+ * creating a session. */
+int registry_open(const char *data_dir, bool sweep, struct registry **out, char *err, size_t errlen);
 void registry_close(struct registry *reg);
 
 /* How long a database statement waits for another writer before it fails
@@ -173,6 +176,9 @@ int blob_writer_write(struct blob_writer *w, const void *data, size_t len);
 uint64_t blob_writer_size(const struct blob_writer *w);
 /* Close a writer without completing the upload; keeps the session. */
 void blob_writer_close(struct blob_writer *w);
+/* Close a writer and remove its session and bytes, for an upload that
+ * failed before the client learnt of the session. */
+void blob_writer_abort(struct blob_writer *w);
 /* Finish: verify the bytes against expected_digest, fsync, rename into the
  * blob store and link the blob to the repository.  On a mismatch the session
  * and its bytes are removed (DIGEST_INVALID).  Consumes w. */

@@ -298,7 +298,7 @@ static int make_directories(const char *path)
 	return 0;
 }
 
-int registry_open(const char *data_dir, struct registry **out, char *err, size_t errlen)
+int registry_open(const char *data_dir, bool sweep, struct registry **out, char *err, size_t errlen)
 {
 	struct registry *reg = calloc(1, sizeof(*reg));
 	sqlite3 *db = NULL;
@@ -347,7 +347,8 @@ int registry_open(const char *data_dir, struct registry **out, char *err, size_t
 	status = migrate(db, err, errlen);
 	if (status != LCR_OK)
 		goto fail;
-	registry_sweep_uploads(reg);
+	if (sweep)
+		registry_sweep_uploads(reg);
 	*out = reg;
 	return LCR_OK;
 fail:

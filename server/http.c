@@ -233,7 +233,13 @@ static struct request *request_new(struct server *srv, struct MHD_Connection *co
 
 static void request_free(struct request *req)
 {
-	if (req->writer != NULL)
+	/* A monolithic upload (POST with ?digest=) that did not finish leaves
+	 * a session the client never heard of: remove it with its bytes.  A
+	 * chunk that failed keeps its session, which the client can query and
+	 * resume or cancel. */
+	if (req->writer != NULL && req->route != NULL && req->route->v2_path == V2_PATH_UPLOAD_START)
+		blob_writer_abort(req->writer);
+	else if (req->writer != NULL)
 		blob_writer_close(req->writer);
 	if (req->response != NULL)
 		MHD_destroy_response(req->response);

@@ -192,7 +192,7 @@ static int serve(int argc, char **argv)
 	sigaddset(&signals, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (registry_open(srv.config.data_dir, &srv.registry, err, sizeof(err)) != LCR_OK) {
+	if (registry_open(srv.config.data_dir, true, &srv.registry, err, sizeof(err)) != LCR_OK) {
 		log_error("cannot open data directory: %s", err);
 		return 1;
 	}
@@ -260,7 +260,7 @@ static int open_existing_store(const char *data_dir, struct registry **out)
 		fprintf(stderr, "localecr: no localecr data directory at %s\n", data_dir);
 		return -1;
 	}
-	if (registry_open(data_dir, out, err, sizeof(err)) != LCR_OK) {
+	if (registry_open(data_dir, false, out, err, sizeof(err)) != LCR_OK) {
 		fprintf(stderr, "localecr: cannot open %s: %s\n", data_dir, err);
 		return -1;
 	}

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import (LOG_SECTION_MAX_CHARS, REPO_ROOT, LocalEcrServer, loopback_environment,
-                     running_servers)
+from harness import (EXAMPLE_IDENTITIES, LOG_SECTION_MAX_CHARS, REPO_ROOT, LocalEcrServer,
+                     loopback_environment, running_servers, start_iam_server)
 
 _repository_counter = itertools.count(1)
 
@@ -82,6 +82,14 @@ def fresh_server(localecr_binary, tmp_path) -> LocalEcrServer:
     """A server with an empty data directory, for tests that list everything."""
     server = LocalEcrServer(localecr_binary, tmp_path / "localecr")
     server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def example_iam_server(localecr_binary, tmp_path_factory) -> LocalEcrServer:
+    """A server in IAM mode with fixtures/identities.example.json, shared by the tests of one module."""
+    server = start_iam_server(localecr_binary, tmp_path_factory.mktemp("localecr-iam"), EXAMPLE_IDENTITIES)
     yield server
     server.stop()
 

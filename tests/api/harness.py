@@ -8,10 +8,13 @@ config, so no test contacts another host.
 
 import base64
 import copy
+import datetime
 import json
 import os
+import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -34,6 +37,10 @@ HEALTH_TIMEOUT_SECONDS = 5.0
 STOP_TIMEOUT_SECONDS = 10.0
 HTTP_TIMEOUT_SECONDS = 60
 LOG_SECTION_MAX_CHARS = 20000
+STORE_COMMAND_TIMEOUT_SECONDS = 120
+
+# Lines that AddressSanitizer and UndefinedBehaviorSanitizer write when they find an error.
+SANITIZER_REPORT = re.compile(r"ERROR: (?:Address|Leak|Thread|Memory)Sanitizer|runtime error:")
 
 # Servers whose process should be running; failed tests get their recent log.
 running_servers = []
@@ -288,6 +295,50 @@ class LocalEcrServer:
     def create_repository(self, name: str, **kwargs) -> dict:
         return self.ecr.create_repository(repositoryName=name, **kwargs)["repository"]
 
+    # Store maintenance commands on this server's data directory
+
+    def store_command(self, command: str, *args, data_dir=None) -> subprocess.CompletedProcess:
+        """Run `localecr fsck` or `localecr gc` on the data directory and return the completed process.
+
+        Fails the calling test when the command's stderr contains a sanitizer report.
+        """
+        argv = [str(self.binary), command, "--data-dir", str(data_dir or self.data_dir), *args]
+        result = subprocess.run(argv, capture_output=True, text=True, env=self.env,
+                                timeout=STORE_COMMAND_TIMEOUT_SECONDS)
+        reports = sanitizer_reports(result.stderr)
+        assert not reports, f"{' '.join(argv)} wrote sanitizer reports:\n" + "\n".join(reports)
+        return result
+
+    def fsck(self, *args, **kwargs) -> subprocess.CompletedProcess:
+        return self.store_command("fsck", *args, **kwargs)
+
+    def gc(self, *args, **kwargs) -> subprocess.CompletedProcess:
+        return self.store_command("gc", *args, **kwargs)
+
+    # Files in the data directory
+
+    def blob_file(self, digest: str) -> Path:
+        """Path where the store keeps the bytes of blob `digest` (sha256:<hex>)."""
+        hex_digest = digest.split(":", 1)[1]
+        return self.data_dir / "blobs" / "sha256" / hex_digest[:2] / hex_digest
+
+    def blob_files(self) -> set:
+        """Digests of every file under blobs/sha256/, whatever the database records."""
+        root = self.data_dir / "blobs" / "sha256"
+        return {"sha256:" + path.name for path in root.glob("*/*") if path.is_file()}
+
+    def upload_files(self) -> set:
+        """Names of the files under uploads/ (one per upload session, named by its UUID)."""
+        return {path.name for path in (self.data_dir / "uploads").iterdir()}
+
+    def query_database(self, sql: str) -> list:
+        """Run `sql` on localecr.db through a read-only SQLite connection and return the rows."""
+        connection = sqlite3.connect(f"file:{self.data_dir / 'localecr.db'}?mode=ro", uri=True, timeout=10)
+        try:
+            return connection.execute(sql).fetchall()
+        finally:
+            connection.close()
+
 
 # Assertion helpers shared by the test modules
 
@@ -309,7 +360,204 @@ def repository_not_found_message(name: str) -> str:
     return f"The repository with name '{name}' does not exist in the registry with id '{ACCOUNT_ID}'"
 
 
+def sanitizer_reports(text: str) -> list:
+    """Return the lines of `text` that start or name a sanitizer error report."""
+    return [line for line in text.splitlines() if SANITIZER_REPORT.search(line)]
+
+
+def fsck_lines(result: subprocess.CompletedProcess, kind: str) -> list:
+    """Return the `problem:` or `note:` lines (per `kind`) that localecr fsck printed."""
+    prefix = kind + ": "
+    return [line for line in result.stdout.splitlines() if line.startswith(prefix)]
+
+
 def decode_basic_token(token: str) -> tuple:
     """Split a base64 'user:password' authorization token into (user, password)."""
     user, _, password = base64.b64decode(token).decode().partition(":")
     return user, password
+
+
+# IAM mode (--auth iam): identities files, per-principal clients and AWS's denial messages
+
+EXAMPLE_IDENTITIES = REPO_ROOT / "fixtures" / "identities.example.json"
+SIGV4_TIMESTAMP = "%Y%m%dT%H%M%SZ"
+STS_NAMESPACE = "{https://sts.amazonaws.com/doc/2011-06-15/}"
+
+# The `because` or `with` clause of each kind of denial, after the resource.
+DENIAL_REASONS = {
+    "no-identity-allow": "because no identity-based policy allows the {action} action",
+    "no-resource-allow": "because no resource-based policy allows the {action} action",
+    "identity-deny": "with an explicit deny in an identity-based policy",
+    "resource-deny": "with an explicit deny in a resource-based policy",
+}
+
+
+class Keys:
+    """An access key of an identities file: long-term, or temporary with a session token."""
+
+    def __init__(self, access_key_id: str, secret_access_key: str, session_token: str = None):
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
+        self.session_token = session_token
+
+    def credentials(self) -> Credentials:
+        return Credentials(self.access_key_id, self.secret_access_key, self.session_token)
+
+    def with_changes(self, **changes) -> "Keys":
+        fields = {"access_key_id": self.access_key_id, "secret_access_key": self.secret_access_key,
+                  "session_token": self.session_token}
+        fields.update(changes)
+        return Keys(**fields)
+
+    def environment(self, base: dict) -> dict:
+        """Return `base` with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN set to these keys."""
+        env = {key: value for key, value in base.items() if key != "AWS_SESSION_TOKEN"}
+        env["AWS_ACCESS_KEY_ID"] = self.access_key_id
+        env["AWS_SECRET_ACCESS_KEY"] = self.secret_access_key
+        if self.session_token is not None:
+            env["AWS_SESSION_TOKEN"] = self.session_token
+        return env
+
+
+def load_identities(path: Path = EXAMPLE_IDENTITIES) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def write_identities(path: Path, document: dict) -> Path:
+    path.write_text(json.dumps(document, indent=2))
+    return path
+
+
+def account_of(document: dict, account_id: str) -> dict:
+    for account in document["accounts"]:
+        if account["id"] == account_id:
+            return account
+    raise KeyError(f"no account {account_id} in the identities document")
+
+
+def user_keys(document: dict, account_id: str, user: str = None) -> Keys:
+    """Keys of a user of an identities document, or of the account's root user when `user` is None."""
+    account = account_of(document, account_id)
+    if user is None:
+        key = account["root_access_keys"][0]
+    else:
+        key = next(entry for entry in account["users"] if entry["name"] == user)["access_keys"][0]
+    return Keys(key["access_key_id"], key["secret_access_key"], key.get("session_token"))
+
+
+def user_arn(account_id: str, user: str = None) -> str:
+    return f"arn:aws:iam::{account_id}:root" if user is None else f"arn:aws:iam::{account_id}:user/{user}"
+
+
+def repository_arn(account_id: str, name: str, region: str = REGION) -> str:
+    return f"arn:aws:ecr:{region}:{account_id}:repository/{name}"
+
+
+def denial_message(principal_arn: str, action: str, resource: str, reason: str) -> str:
+    """AWS's AccessDenied message; `reason` is a key of DENIAL_REASONS."""
+    return (f"User: {principal_arn} is not authorized to perform: {action} on resource: {resource} "
+            + DENIAL_REASONS[reason].format(action=action))
+
+
+def policy_document(*statements) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def registry_host(account_id: str, port: int, region: str = REGION, suffix: str = "localhost") -> str:
+    return f"{account_id}.dkr.ecr.{region}.{suffix}:{port}"
+
+
+def sign_request(keys: Keys, method: str, url: str, data: bytes, headers: dict, *, service: str = "ecr",
+                 region: str = REGION, when: datetime.datetime = None) -> dict:
+    """Return `headers` plus a SigV4 signature made with botocore's SigV4Auth, at `when` (UTC) if given."""
+    request = AWSRequest(method=method, url=url, data=data, headers=headers)
+    signer = SigV4Auth(keys.credentials(), service, region)
+    moment = when or datetime.datetime.now(datetime.timezone.utc)
+    request.context["timestamp"] = moment.strftime(SIGV4_TIMESTAMP)
+    # SigV4Auth.add_auth without its own clock reading.
+    signer._modify_request_before_signing(request)
+    canonical = signer.canonical_request(request)
+    signer._inject_signature_to_request(request, signer.signature(signer.string_to_sign(request, canonical),
+                                                                  request))
+    return dict(request.headers.items())
+
+
+def _iam_client(server, keys: Keys, service: str, region: str):
+    return boto3.client(
+        service, endpoint_url=server.url, region_name=region,
+        aws_access_key_id=keys.access_key_id, aws_secret_access_key=keys.secret_access_key,
+        aws_session_token=keys.session_token,
+        config=botocore.config.Config(retries={"max_attempts": 1}))
+
+
+def iam_ecr(server, keys: Keys, region: str = REGION):
+    """boto3 ECR client of `server` signing with `keys`."""
+    return _iam_client(server, keys, "ecr", region)
+
+
+def iam_sts(server, keys: Keys, region: str = REGION):
+    """boto3 STS client of `server` signing with `keys`."""
+    return _iam_client(server, keys, "sts", region)
+
+
+def aws_as(server, keys: Keys, *args, check=False) -> subprocess.CompletedProcess:
+    """Run /usr/bin/aws against `server` with `keys` in the environment."""
+    command = [AWS_CLI, "--endpoint-url", server.url, "--region", REGION, "--output", "json", *args]
+    result = subprocess.run(command, capture_output=True, text=True, env=keys.environment(server.env),
+                            timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} exited with {result.returncode}:\n"
+                             f"stdout: {result.stdout}\nstderr: {result.stderr}")
+    return result
+
+
+def signed_ecr_request(server, keys: Keys, operation: str, body, *, region: str = REGION, when=None,
+                       headers=None, sign_headers=None) -> requests.Response:
+    """POST one ECR JSON API request signed with `keys`; `headers` are added after signing."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request_headers = {"Content-Type": "application/x-amz-json-1.1",
+                       "X-Amz-Target": JSON_TARGET_PREFIX + operation}
+    request_headers.update(sign_headers or {})
+    request_headers = sign_request(keys, "POST", server.url + "/", data, request_headers, region=region, when=when)
+    request_headers.update(headers or {})
+    return server.http.post(server.url + "/", data=data, headers=request_headers, timeout=HTTP_TIMEOUT_SECONDS)
+
+
+def json_error(response: requests.Response) -> tuple:
+    """Return (HTTP status, __type, message) of an ECR JSON API error response."""
+    body = response.json()
+    return response.status_code, body.get("__type"), body.get("message")
+
+
+def registry_password(server, keys: Keys, region: str = REGION) -> str:
+    """The password half of a GetAuthorizationToken token minted for `keys`."""
+    token = iam_ecr(server, keys, region).get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    return decode_basic_token(token)[1]
+
+
+def basic_authorization(password: str) -> str:
+    return "Basic " + base64.b64encode(f"AWS:{password}".encode()).decode()
+
+
+def v2_as(server, password: str, method: str, path: str, *, host: str = None, headers=None,
+          **kwargs) -> requests.Response:
+    """Send one /v2/ request with a registry password, to `host` (a Host header) when given."""
+    request_headers = {"Authorization": basic_authorization(password)}
+    if host is not None:
+        request_headers["Host"] = host
+    request_headers.update(headers or {})
+    kwargs.setdefault("timeout", HTTP_TIMEOUT_SECONDS)
+    kwargs.setdefault("allow_redirects", False)
+    return server.http.request(method, server.url + "/v2" + path, headers=request_headers, **kwargs)
+
+
+def oci_denied(response: requests.Response) -> tuple:
+    """Return (HTTP status, [(code, message), ...]) of a /v2/ error response."""
+    return response.status_code, [(error["code"], error["message"]) for error in response.json()["errors"]]
+
+
+def start_iam_server(binary: Path, work_dir: Path, identities: Path, *extra_args) -> LocalEcrServer:
+    """Start a server in IAM mode with an identities file."""
+    server = LocalEcrServer(binary, work_dir, ["--auth", "iam", "--identities", str(identities), *extra_args])
+    server.start()
+    return server

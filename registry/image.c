@@ -392,10 +392,11 @@ static int set_tag(struct registry *reg, const struct repository *repo, const ch
 	if (rc == SQLITE_ROW)
 		current = sqlite3_column_int64(stmt, 0);
 	sqlite3_finalize(stmt);
-	/* An existing tag in an IMMUTABLE repository cannot be pushed again,
-	 * even to the digest it already names: ECR rejects such re-pushes
-	 * (reported for docker push and PutImage alike). */
-	if (current != 0 && strcmp(repo->tag_mutability, "IMMUTABLE") == 0)
+	/* A protected tag cannot be pushed again.  By default that holds even
+	 * for the digest it already names: ECR is reported to reject such
+	 * re-pushes (docker push and PutImage alike). */
+	if (current != 0 && registry_tag_protected(repo, tag) &&
+	    !(current == image_id && reg->allow_immutable_repush))
 		return lcr_fail(LCR_ERR_TAG_IMMUTABLE, err, errlen,
 				"The image tag '%s' already exists in the '%s' repository and cannot be overwritten "
 				"because the tag is immutable.",

@@ -37,6 +37,9 @@ struct repository {
 	bool scan_on_push;
 	char encryption_type[16];
 	char kms_key[2049];
+	/* exclusion filters of the *_WITH_EXCLUSION modes, as a JSON array of
+	 * {"filterType":"WILDCARD","filter":...}; "" when none */
+	char tag_mutability_filters[1024];
 };
 
 /* One image: a stored manifest and the tags that point at it. */
@@ -96,6 +99,18 @@ int registry_repository_delete(struct registry *reg, const struct repository *re
 			       char *err, size_t errlen);
 /* Count the images of a repository. */
 int registry_repository_image_count(struct registry *reg, int64_t repository_id, int64_t *out);
+
+/* Change imageTagMutability and its exclusion filters (filters_json is
+ * "" or a JSON array, already validated). */
+int registry_repository_set_mutability(struct registry *reg, struct repository *repo, const char *mutability,
+				       const char *filters_json, char *err, size_t errlen);
+/* Whether pushing tag over an existing tag is refused in this repository:
+ * IMMUTABLE protects every tag, MUTABLE none, IMMUTABLE_WITH_EXCLUSION all
+ * but the tags a filter matches, MUTABLE_WITH_EXCLUSION only those. */
+bool registry_tag_protected(const struct repository *repo, const char *tag);
+/* Allow pushing the digest a protected tag already names again (off by
+ * default: ECR is reported to refuse such re-pushes). */
+void registry_set_allow_immutable_repush(struct registry *reg, bool allow);
 
 /* Resource tags of a repository (key/value pairs, TagResource style). */
 int registry_repository_tags_set(struct registry *reg, int64_t repository_id, const char **keys,

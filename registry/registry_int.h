@@ -21,6 +21,7 @@ struct registry {
 	pthread_mutex_t hash_lock;
 	struct hash_state *hash_states; /* cached SHA-256 state per upload session */
 	int busy_timeout_ms;            /* how long a statement waits for a lock */
+	bool allow_immutable_repush;
 };
 
 /* The calling thread's connection, opened on first use; NULL on failure. */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "../common/clock.h"
 #include "../common/status.h"
 
@@ -81,6 +83,7 @@ int registry_repository_name_check(const char *name, char *err, size_t errlen)
 static void read_repository(sqlite3_stmt *stmt, struct repository *out)
 {
 	const char *kms = (const char *)sqlite3_column_text(stmt, 8);
+	const char *filters;
 
 	memset(out, 0, sizeof(*out));
 	out->id = sqlite3_column_int64(stmt, 0);
@@ -92,16 +95,19 @@ static void read_repository(sqlite3_stmt *stmt, struct repository *out)
 	out->scan_on_push = sqlite3_column_int(stmt, 6) != 0;
 	snprintf(out->encryption_type, sizeof(out->encryption_type), "%s", sqlite3_column_text(stmt, 7));
 	snprintf(out->kms_key, sizeof(out->kms_key), "%s", kms ? kms : "");
+	filters = (const char *)sqlite3_column_text(stmt, 9);
+	snprintf(out->tag_mutability_filters, sizeof(out->tag_mutability_filters), "%s", filters ? filters : "");
 }
 
 #define REPOSITORY_COLUMNS \
-	"id, registry_id, region, name, created_at, tag_mutability, scan_on_push, encryption_type, kms_key"
+	"id, registry_id, region, name, created_at, tag_mutability, scan_on_push, encryption_type, kms_key," \
+	" tag_mutability_filters"
 
 int registry_repository_create(struct registry *reg, struct repository *repo, char *err, size_t errlen)
 {
 	sqlite3_stmt *stmt = registry_prepare(reg,
 		"INSERT INTO repositories (registry_id, region, name, created_at, tag_mutability,"
-		" scan_on_push, encryption_type, kms_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+		" scan_on_push, encryption_type, kms_key, tag_mutability_filters) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	int rc;
 
 	if (stmt == NULL)
@@ -118,6 +124,10 @@ int registry_repository_create(struct registry *reg, struct repository *repo, ch
 		sqlite3_bind_text(stmt, 8, repo->kms_key, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(stmt, 8);
+	if (repo->tag_mutability_filters[0])
+		sqlite3_bind_text(stmt, 9, repo->tag_mutability_filters, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, 9);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	if (rc == SQLITE_CONSTRAINT)
@@ -333,4 +343,69 @@ int registry_repository_tags_remove(struct registry *reg, int64_t repository_id,
 	}
 	sqlite3_finalize(stmt);
 	return LCR_OK;
+}
+
+int registry_repository_set_mutability(struct registry *reg, struct repository *repo, const char *mutability,
+				       const char *filters_json, char *err, size_t errlen)
+{
+	sqlite3_stmt *stmt = registry_prepare(reg,
+		"UPDATE repositories SET tag_mutability = ?, tag_mutability_filters = ? WHERE id = ?");
+	int rc;
+
+	if (stmt == NULL)
+		return registry_db_error(reg, "set tag mutability", err, errlen);
+	sqlite3_bind_text(stmt, 1, mutability, -1, SQLITE_STATIC);
+	if (filters_json != NULL && filters_json[0])
+		sqlite3_bind_text(stmt, 2, filters_json, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, 2);
+	sqlite3_bind_int64(stmt, 3, repo->id);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return registry_db_error(reg, "set tag mutability", err, errlen);
+	snprintf(repo->tag_mutability, sizeof(repo->tag_mutability), "%s", mutability);
+	snprintf(repo->tag_mutability_filters, sizeof(repo->tag_mutability_filters), "%s", filters_json ? filters_json : "");
+	return LCR_OK;
+}
+
+/* Full-string wildcard match: '*' matches any run of characters. */
+static bool wildcard_match(const char *pattern, const char *text)
+{
+	if (*pattern == '\0')
+		return *text == '\0';
+	if (*pattern == '*')
+		return wildcard_match(pattern + 1, text) || (*text != '\0' && wildcard_match(pattern, text + 1));
+	return *text == *pattern && wildcard_match(pattern + 1, text + 1);
+}
+
+/* True when a filter in the JSON array filters_json matches tag. */
+static bool filters_match(const char *filters_json, const char *tag)
+{
+	json_error_t jerr;
+	json_t *filters = json_loads(filters_json, 0, &jerr), *f;
+	size_t i;
+	bool found = false;
+
+	json_array_foreach(filters, i, f) {
+		const char *pattern = json_string_value(json_object_get(f, "filter"));
+
+		if (pattern != NULL && wildcard_match(pattern, tag)) {
+			found = true;
+			break;
+		}
+	}
+	json_decref(filters);
+	return found;
+}
+
+bool registry_tag_protected(const struct repository *repo, const char *tag)
+{
+	if (strcmp(repo->tag_mutability, "IMMUTABLE") == 0)
+		return true;
+	if (strcmp(repo->tag_mutability, "IMMUTABLE_WITH_EXCLUSION") == 0)
+		return !filters_match(repo->tag_mutability_filters, tag);
+	if (strcmp(repo->tag_mutability, "MUTABLE_WITH_EXCLUSION") == 0)
+		return filters_match(repo->tag_mutability_filters, tag);
+	return false;
 }

@@ -12,9 +12,10 @@
  * A crash therefore leaves the old state or the new one, plus upload files
  * that the start-up sweep removes.
  *
- * Schema (version 3):
+ * Schema (version 4):
  *   repositories(id, registry_id, region, name, created_at, tag_mutability,
- *                scan_on_push, encryption_type, kms_key, policy_text)
+ *                scan_on_push, encryption_type, kms_key, policy_text,
+ *                tag_mutability_filters)
  *   repository_tags(repository_id, key, value)       resource tags
  *   blobs(digest, size, created_at)                  files in blobs/
  *   blob_links(repository_id, digest, created_at)    what a repository may read
@@ -114,6 +115,9 @@ static const char *const migrations[] = {
 	" region TEXT NOT NULL,"
 	" policy_text TEXT NOT NULL,"
 	" PRIMARY KEY (registry_id, region));",
+	/* version 4: tag immutability exclusion filters (a JSON array of
+	 * {"filterType","filter"} objects) */
+	"ALTER TABLE repositories ADD COLUMN tag_mutability_filters TEXT;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -484,4 +488,9 @@ void registry_set_busy_timeout(struct registry *reg, int milliseconds)
 	reg->busy_timeout_ms = milliseconds;
 	if (db != NULL)
 		sqlite3_busy_timeout(db, milliseconds);
+}
+
+void registry_set_allow_immutable_repush(struct registry *reg, bool allow)
+{
+	reg->allow_immutable_repush = allow;
 }

@@ -42,3 +42,41 @@ int admin_layer_download(struct request *req)
 	json_decref(claims);
 	return status;
 }
+
+static void respond_clock(struct request *req)
+{
+	char now[40];
+
+	clock_format_rfc3339(clock_now(), now, sizeof(now));
+	request_respond_json(req, MHD_HTTP_OK, json_pack("{s:s}", "now", now));
+}
+
+/* GET /_localecr/clock: {"now": "<RFC 3339>"} */
+int admin_clock_get(struct request *req)
+{
+	respond_clock(req);
+	return LCR_OK;
+}
+
+/* POST /_localecr/clock with {"now": "<RFC 3339>"} or {"advance_seconds": N}.
+ * Tokens, signature windows, upload expiry and lifecycle ages all follow. */
+int admin_clock_set(struct request *req)
+{
+	json_error_t jerr;
+	json_t *body = json_loadb(req->body.data ? req->body.data : "", req->body.len, 0, &jerr);
+	json_t *now = json_object_get(body, "now"), *advance = json_object_get(body, "advance_seconds");
+	double t;
+
+	if (json_is_string(now) && advance == NULL && clock_parse_rfc3339(json_string_value(now), &t) == 0) {
+		clock_set(t);
+	} else if (json_is_number(advance) && now == NULL) {
+		clock_set(clock_now() + json_number_value(advance));
+	} else {
+		json_decref(body);
+		return lcr_fail(LCR_ERR_INVALID_PARAMETER, req->err, sizeof(req->err),
+				"expected {\"now\": \"<RFC 3339 time>\"} or {\"advance_seconds\": <number>}");
+	}
+	json_decref(body);
+	respond_clock(req);
+	return LCR_OK;
+}

@@ -205,14 +205,20 @@ json_t *ecr_repository_json(struct request *req, const struct repository *repo)
 	/* The URI names this server, so `docker push <repositoryUri>:tag`
 	 * reaches it. */
 	snprintf(uri, sizeof(uri), "%s/%s", request_host(req), repo->name);
+	json_t *shape;
+
 	encryption = json_pack("{s:s}", "encryptionType", repo->encryption_type);
 	if (repo->kms_key[0])
 		json_object_set_new(encryption, "kmsKey", json_string(repo->kms_key));
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:{s:b}, s:o}", "repositoryArn", arn, "registryId",
+	shape = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:{s:b}, s:o}", "repositoryArn", arn, "registryId",
 			 repo->registry_id, "repositoryName", repo->name, "repositoryUri", uri, "createdAt",
 			 ecr_time(repo->created_at), "imageTagMutability", repo->tag_mutability,
 			 "imageScanningConfiguration", "scanOnPush", repo->scan_on_push, "encryptionConfiguration",
 			 encryption);
+	if (repo->tag_mutability_filters[0])
+		json_object_set_new(shape, "imageTagMutabilityExclusionFilters",
+				    json_loads(repo->tag_mutability_filters, 0, NULL));
+	return shape;
 }
 
 /* nextToken is base64url("offset:<n>"); clients treat it as opaque. */

@@ -36,6 +36,11 @@ int ecr_repository(struct request *req);
 /* Authorize the route's action on a repository that may not exist (yet). */
 int ecr_authorize_named(struct request *req, const char *registry_id, const char *name);
 
+/* Read imageTagMutability (required or defaulting to MUTABLE) and its
+ * exclusion filters, checked as ECR checks them. */
+int ecr_read_mutability(struct request *req, bool required, char *out_mode, size_t modelen, char *out_filters,
+			size_t filterlen);
+
 json_t *ecr_time(double t);
 json_t *ecr_repository_json(struct request *req, const struct repository *repo);
 

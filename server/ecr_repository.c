@@ -16,12 +16,60 @@
 #define RESOURCE_TAG_KEY_MAX 128
 #define RESOURCE_TAG_VALUE_MAX 256
 
-static int read_mutability(struct request *req, struct repository *repo)
+/* Validate imageTagMutabilityExclusionFilters: 1 to 5 WILDCARD filters of
+ * [0-9a-zA-Z._*-]{1,128}, as the ECR model gives them; out gets the
+ * normalised JSON array text. */
+static int read_exclusion_filters(struct request *req, json_t *filters, char *out, size_t outlen)
+{
+	json_t *f, *normalised;
+	size_t i;
+	char *text;
+
+	if (!json_is_array(filters))
+		return lcr_fail(LCR_ERR_SERIALIZATION, req->err, sizeof(req->err),
+				"Unexpected value type for field 'imageTagMutabilityExclusionFilters': expected a list");
+	if (json_array_size(filters) < 1 || json_array_size(filters) > 5)
+		return ecr_invalid(req, "imageTagMutabilityExclusionFilters",
+				   "Member must have length between 1 and 5");
+	normalised = json_array();
+	json_array_foreach(filters, i, f) {
+		const char *type = json_string_value(json_object_get(f, "filterType"));
+		const char *filter = json_string_value(json_object_get(f, "filter"));
+
+		if (type == NULL || strcmp(type, "WILDCARD") != 0) {
+			json_decref(normalised);
+			return ecr_invalid(req, "imageTagMutabilityExclusionFilters.filterType",
+					   "Member must satisfy enum value set: [WILDCARD]");
+		}
+		if (filter == NULL || strlen(filter) < 1 || strlen(filter) > 128 ||
+		    strspn(filter, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._*-") != strlen(filter)) {
+			json_decref(normalised);
+			return ecr_invalid(req, "imageTagMutabilityExclusionFilters.filter",
+					   "Member must satisfy regular expression pattern: ^[0-9a-zA-Z._*-]{1,128}$");
+		}
+		json_array_append_new(normalised, json_pack("{s:s, s:s}", "filterType", type, "filter", filter));
+	}
+	text = json_dumps(normalised, JSON_COMPACT);
+	json_decref(normalised);
+	if (text == NULL || strlen(text) >= outlen) {
+		free(text);
+		return LCR_ERR_INTERNAL;
+	}
+	snprintf(out, outlen, "%s", text);
+	free(text);
+	return LCR_OK;
+}
+
+/* Read imageTagMutability and its exclusion filters; ECR's pairing rules:
+ * the *_WITH_EXCLUSION modes need filters, the others take none. */
+int ecr_read_mutability(struct request *req, bool required, char *out_mode, size_t modelen, char *out_filters,
+			size_t filterlen)
 {
 	const char *mutability;
 	json_t *filters = json_object_get(req->input, "imageTagMutabilityExclusionFilters");
-	int status = ecr_input_string(req, req->input, "imageTagMutability", false, 0, 64, &mutability);
+	int status = ecr_input_string(req, req->input, "imageTagMutability", required, 0, 64, &mutability);
 
+	out_filters[0] = '\0';
 	if (status != LCR_OK)
 		return status;
 	if (mutability == NULL)
@@ -31,21 +79,50 @@ static int read_mutability(struct request *req, struct repository *repo)
 		return ecr_invalid(req, "imageTagMutability",
 				   "Member must satisfy enum value set: [IMMUTABLE_WITH_EXCLUSION, MUTABLE, "
 				   "MUTABLE_WITH_EXCLUSION, IMMUTABLE]");
+	if (filters != NULL && json_is_null(filters))
+		filters = NULL;
 	if (strstr(mutability, "_WITH_EXCLUSION") != NULL) {
-		if (filters == NULL || json_array_size(filters) == 0)
+		if (filters == NULL)
 			return ecr_invalid(req, "imageTagMutabilityExclusionFilters",
-					   "ImageTagMutabilityExclusionFilters can't be null when imageTagMutability "
-					   "is set as %s",
+					   "ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is "
+					   "set as %s",
 					   mutability);
-		/* TODO: exclusion filters are not stored or enforced yet. */
-		return ecr_invalid(req, "imageTagMutability", "%s is not supported by this localecr version",
-				   mutability);
-	}
-	if (filters != NULL && !json_is_null(filters))
+		status = read_exclusion_filters(req, filters, out_filters, filterlen);
+		if (status != LCR_OK)
+			return status;
+	} else if (filters != NULL) {
 		return ecr_invalid(req, "imageTagMutabilityExclusionFilters",
 				   "ImageTagMutabilityExclusionFilters can only be set when imageTagMutability is "
 				   "IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION");
-	snprintf(repo->tag_mutability, sizeof(repo->tag_mutability), "%s", mutability);
+	}
+	snprintf(out_mode, modelen, "%s", mutability);
+	return LCR_OK;
+}
+
+static int read_mutability(struct request *req, struct repository *repo)
+{
+	return ecr_read_mutability(req, false, repo->tag_mutability, sizeof(repo->tag_mutability),
+				   repo->tag_mutability_filters, sizeof(repo->tag_mutability_filters));
+}
+
+int ecr_put_image_tag_mutability(struct request *req)
+{
+	char mode[32], filters[1024];
+	json_t *body;
+	int status = ecr_repository(req);
+
+	if (status == LCR_OK)
+		status = ecr_read_mutability(req, true, mode, sizeof(mode), filters, sizeof(filters));
+	if (status == LCR_OK)
+		status = registry_repository_set_mutability(req->srv->registry, &req->repo, mode, filters, req->err,
+							    sizeof(req->err));
+	if (status != LCR_OK)
+		return status;
+	body = json_pack("{s:s, s:s, s:s}", "registryId", req->repo.registry_id, "repositoryName", req->repo.name,
+			 "imageTagMutability", mode);
+	if (filters[0])
+		json_object_set_new(body, "imageTagMutabilityExclusionFilters", json_loads(filters, 0, NULL));
+	request_respond_json(req, MHD_HTTP_OK, body);
 	return LCR_OK;
 }
 

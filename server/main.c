@@ -52,6 +52,11 @@ static void usage(FILE *out)
 		"                       account's registry (default localhost)\n"
 		"  --create-on-push     create a missing repository on its first /v2/ push\n"
 		"                       instead of answering NAME_UNKNOWN\n"
+		"  --allow-immutable-repush\n"
+		"                       accept pushing an immutable tag again to the digest it\n"
+		"                       already names (ECR refuses; so does localecr by default)\n"
+		"  --clock RFC3339      start the server clock at this time; it then advances in\n"
+		"                       real time and POST /_localecr/clock moves it\n"
 		"  --upload-expiry SECONDS\n"
 		"                       remove upload sessions idle this long (default 86400)\n"
 		"  --db-busy-timeout MS how long a request waits for a database lock held by\n"
@@ -78,7 +83,7 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 				   strcmp(opt, "--account-id") == 0 || strcmp(opt, "--region") == 0 ||
 				   strcmp(opt, "--log-level") == 0 || strcmp(opt, "--upload-expiry") == 0 ||
 				   strcmp(opt, "--db-busy-timeout") == 0 || strcmp(opt, "--auth") == 0 ||
-				   strcmp(opt, "--identities") == 0 || strcmp(opt, "--registry-suffix") == 0;
+				   strcmp(opt, "--identities") == 0 || strcmp(opt, "--registry-suffix") == 0 || strcmp(opt, "--clock") == 0;
 
 		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
 			usage(stdout);
@@ -86,6 +91,10 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 		}
 		if (strcmp(opt, "--create-on-push") == 0) {
 			config->create_on_push = true;
+			continue;
+		}
+		if (strcmp(opt, "--allow-immutable-repush") == 0) {
+			config->allow_immutable_repush = true;
 			continue;
 		}
 		if (!takes_value) {
@@ -114,6 +123,15 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 				return -1;
 			}
 			snprintf(config->region, sizeof(config->region), "%s", value);
+		} else if (strcmp(opt, "--clock") == 0) {
+			double t;
+
+			if (clock_parse_rfc3339(value, &t) != 0) {
+				fprintf(stderr, "localecr: invalid --clock '%s': expected RFC 3339, e.g. 2024-01-01T00:00:00Z\n",
+					value);
+				return -1;
+			}
+			clock_set(t);
 		} else if (strcmp(opt, "--auth") == 0) {
 			if (strcmp(value, "open") != 0 && strcmp(value, "iam") != 0) {
 				fprintf(stderr, "localecr: invalid --auth '%s': expected open or iam\n", value);
@@ -197,6 +215,7 @@ static int serve(int argc, char **argv)
 		return 1;
 	}
 	registry_set_busy_timeout(srv.registry, srv.config.db_busy_timeout_ms);
+	registry_set_allow_immutable_repush(srv.registry, srv.config.allow_immutable_repush);
 	if (registry_secret_load(srv.registry, "token.key", srv.token_key, sizeof(srv.token_key), err, sizeof(err)) !=
 	    LCR_OK) {
 		log_error("cannot load the registry token key: %s", err);

@@ -88,6 +88,8 @@ static const struct route routes[] = {
 	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "PutAccountSetting", "ecr:PutAccountSetting", NULL, ecr_put_account_setting,
 	 ECR_BODY_MAX, ROUTE_GLOBAL},
 
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "PutImageTagMutability", "ecr:PutImageTagMutability", NULL,
+	 ecr_put_image_tag_mutability, ECR_BODY_MAX, 0},
 	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "SetRepositoryPolicy", "ecr:SetRepositoryPolicy", NULL,
 	 ecr_set_repository_policy, ECR_BODY_MAX, 0},
 	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "GetRepositoryPolicy", "ecr:GetRepositoryPolicy", NULL,
@@ -106,6 +108,8 @@ static const struct route routes[] = {
 
 	/* admin endpoints */
 	{PROTOCOL_ADMIN, "GET", V2_PATH_NONE, "/_localecr/health", NULL, NULL, admin_health, 0, ROUTE_NO_AUTH},
+	{PROTOCOL_ADMIN, "GET", V2_PATH_NONE, "/_localecr/clock", NULL, NULL, admin_clock_get, 0, ROUTE_NO_AUTH},
+	{PROTOCOL_ADMIN, "POST", V2_PATH_NONE, "/_localecr/clock", NULL, NULL, admin_clock_set, 4 * KIB, ROUTE_NO_AUTH},
 	{PROTOCOL_ADMIN, "POST", V2_PATH_NONE, "/_localecr/policy/simulate", NULL, NULL, admin_policy_simulate,
 	 64 * KIB, ROUTE_NO_AUTH},
 	/* GetDownloadUrlForLayer URLs: the signed token in the path is the credential. */

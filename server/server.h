@@ -41,6 +41,7 @@ struct server_config {
 	char registry_suffix[128];   /* <acct>.dkr.ecr.<region>.<suffix> selects a registry on /v2/ */
 	double upload_expiry;    /* seconds an idle upload session lives */
 	int db_busy_timeout_ms;
+	bool allow_immutable_repush;
 };
 
 struct server {
@@ -248,6 +249,7 @@ int ecr_untag_resource(struct request *req);
 int ecr_list_tags_for_resource(struct request *req);
 int ecr_get_account_setting(struct request *req);
 int ecr_put_account_setting(struct request *req);
+int ecr_put_image_tag_mutability(struct request *req);
 int ecr_set_repository_policy(struct request *req);
 int ecr_get_repository_policy(struct request *req);
 int ecr_delete_repository_policy(struct request *req);
@@ -261,6 +263,8 @@ int sts_dispatch(struct request *req);
 /* admin.c */
 int admin_health(struct request *req);
 int admin_layer_download(struct request *req);
+int admin_clock_get(struct request *req);
+int admin_clock_set(struct request *req);
 
 /* simulate.c */
 int admin_policy_simulate(struct request *req);

@@ -58,6 +58,9 @@ static const struct lcr_status_info status_table[LCR_STATUS_COUNT] = {
 	[LCR_ERR_INVALID_SIGNATURE] = {"invalid_signature", "InvalidSignatureException", 400, "DENIED", 403},
 	[LCR_ERR_UNRECOGNIZED_CLIENT] = {"unrecognized_client", "UnrecognizedClientException", 400, "DENIED", 403},
 	[LCR_ERR_REPOSITORY_POLICY_NOT_FOUND] = {"repository_policy_not_found", "RepositoryPolicyNotFoundException", 400, "DENIED", 404},
+	[LCR_ERR_LIFECYCLE_POLICY_NOT_FOUND] = {"lifecycle_policy_not_found", "LifecyclePolicyNotFoundException", 400, "DENIED", 404},
+	[LCR_ERR_LIFECYCLE_PREVIEW_NOT_FOUND] = {"lifecycle_preview_not_found", "LifecyclePolicyPreviewNotFoundException", 400, "DENIED", 404},
+	[LCR_ERR_STORAGE_CLASS_UPDATE_NOT_SUPPORTED] = {"storage_class_update_not_supported", "ImageStorageClassUpdateNotSupportedException", 400, "UNSUPPORTED", 400},
 	[LCR_ERR_REGISTRY_POLICY_NOT_FOUND] = {"registry_policy_not_found", "RegistryPolicyNotFoundException", 400, "DENIED", 404},
 };
 

@@ -1,22 +1,25 @@
 /*
  * condition.c - the Condition element: operators, value checks, evaluation.
  *
- * IAM's rules, as its condition operator reference states them:
- * - all operators of a block must match, and all keys under an operator
- *   (the caller ANDs the conditions of a statement); several values for one
- *   key are ORed, and for a negated operator (StringNotEquals, NotIpAddress,
- *   ArnNotLike, ...) they are NORed: the request value must match none;
+ * IAM's rules, as its condition operator and multi-valued key pages state
+ * them:
+ * - all operators of a block must match, and all keys under an operator.
+ *   The caller ANDs the conditions of a statement.
+ * - several values for one key are ORed.  For a negated operator
+ *   (StringNotEquals, NotIpAddress, ArnNotLike, ...) they are NORed, so the
+ *   request value must match none of them.
  * - a key missing from the request makes the condition false, except for
- *   negated operators, which are then true, "...IfExists" operators, which
- *   are then true, and Null, which tests presence: "true" matches a missing
- *   key and "false" a present one;
- * - "ForAllValues:" is true when every request value satisfies the operator
- *   and also when the key is missing or has no values; "ForAnyValue:" is
- *   true when at least one request value does and false when there is none.
+ *   negated operators and "...IfExists" operators, which are then true.
+ *   Null tests presence: "true" matches a missing key, "false" a present one.
+ * - "ForAllValues:" is true when every request value satisfies the operator,
+ *   and also when the key is missing or has no values.
+ * - "ForAnyValue:" is true when at least one request value satisfies it, so
+ *   it is false when there is none.
  * A key that the request carries with zero values counts as missing.
  * Policy variables are substituted in the values of the String, Bool and
- * ARN operators, which IAM documents as supporting them; Numeric, Date,
- * BinaryEquals and IpAddress values are literal and checked at parse time.
+ * ARN operators, the ones IAM documents as supporting them.  Numeric, Date,
+ * BinaryEquals, IpAddress and Null values are literal and checked at parse
+ * time.
  */
 #include "policy_int.h"
 
@@ -232,6 +235,14 @@ static bool compare_order(enum policy_compare compare, int order)
 	return false;
 }
 
+/* -1, 0 or 1 as a is less than, equal to or greater than b. */
+static int order_of(double a, double b)
+{
+	if (a < b)
+		return -1;
+	return a > b ? 1 : 0;
+}
+
 static bool binary_equal(const char *request, const char *policy)
 {
 	unsigned char *a = NULL, *b = NULL;
@@ -247,7 +258,7 @@ static bool binary_equal(const char *request, const char *policy)
 
 /* The positive test of one request value against one policy value: what
  * StringEquals, NumericLessThan and so on check before any negation.
- * escaped tells whether a pattern carries '\' escapes. */
+ * escaped is true when the policy value is a pattern with '\' escapes. */
 static bool value_compare(const struct policy_operator *op, const char *request, const char *policy, bool escaped)
 {
 	struct policy_cidr net, addr;
@@ -263,11 +274,13 @@ static bool value_compare(const struct policy_operator *op, const char *request,
 	case POLICY_VALUE_NUMERIC:
 		if (!policy_value_number(request, &rn) || !policy_value_number(policy, &pn))
 			return false;
-		return compare_order(op->compare, rn < pn ? -1 : rn > pn ? 1 : 0);
+		return compare_order(op->compare, order_of(rn, pn));
 	case POLICY_VALUE_DATE:
 		if (!policy_value_date(request, &rd) || !policy_value_date(policy, &pd))
 			return false;
-		return compare_order(op->compare, rd < pd ? -1 : rd > pd ? 1 : 0);
+		if (rd == pd)
+			return compare_order(op->compare, 0);
+		return compare_order(op->compare, rd < pd ? -1 : 1);
 	case POLICY_VALUE_BOOL:
 		return policy_value_bool(request, &rb) && policy_value_bool(policy, &pb) && rb == pb;
 	case POLICY_VALUE_BINARY:
@@ -302,10 +315,10 @@ static bool value_satisfies(const struct policy_condition *cond, const struct pr
 
 static bool evaluate_null(const struct policy_condition *cond, bool present, char *why, size_t whylen)
 {
-	bool wanted;
+	bool absent_expected;
 
 	for (size_t i = 0; i < cond->values.count; i++) {
-		if (policy_value_bool(cond->values.items[i], &wanted) && wanted != present) {
+		if (policy_value_bool(cond->values.items[i], &absent_expected) && absent_expected != present) {
 			snprintf(why, whylen, "condition Null %s = '%s' (key %s)", cond->key, cond->values.items[i],
 				 present ? "present" : "absent");
 			return true;
@@ -330,10 +343,10 @@ static bool evaluate_missing(const struct policy_condition *cond, char *why, siz
 	return matched;
 }
 
-/* Evaluate cond over the request values of key.  Without a set operator a
- * negated operator must hold for every request value (no value matches any
- * policy value) and a positive one for at least one; ForAllValues and
- * ForAnyValue say so explicitly. */
+/* Evaluate cond over the request values of key.  Without a set operator, a
+ * negated operator must hold for every request value, so no request value
+ * matches any policy value, and a positive operator for at least one.
+ * ForAllValues and ForAnyValue choose "every" or "at least one" directly. */
 static bool evaluate_values(const struct policy_condition *cond, const struct policy_key *key,
 			    const struct prepared_values *pv, char *why, size_t whylen)
 {

@@ -5,8 +5,8 @@
  * Globs: '*' matches any run of characters and '?' exactly one UTF-8
  * character.  Actions compare case-insensitively (ASCII), ARNs and
  * resources case-sensitively.  A Resource pattern is matched as one string,
- * so a '*' may span colons as IAM allows; the ARN condition operators match
- * each of the six ARN components separately.
+ * so a '*' may span colons as IAM allows.  The ARN condition operators
+ * match each of the six ARN components separately.
  *
  * Policy variables (Version 2012-10-17 only): "${key}" is replaced by the
  * request's single value of key, "${key, 'default'}" falls back to default
@@ -28,8 +28,14 @@
 static size_t utf8_char_len(const char *s, size_t avail)
 {
 	unsigned char c = (unsigned char)s[0];
-	size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-	size_t i = 1;
+	size_t n = 1, i = 1;
+
+	if (c >= 0xf0)
+		n = 4;
+	else if (c >= 0xe0)
+		n = 3;
+	else if (c >= 0xc0)
+		n = 2;
 
 	while (i < n && i < avail && ((unsigned char)s[i] & 0xc0) == 0x80)
 		i++;
@@ -148,6 +154,13 @@ static const char *root_arn_account(const char *entry, char account[13])
 	memcpy(account, entry + 13, 12);
 	account[12] = '\0';
 	return is_account_id(account) ? account : NULL;
+}
+
+bool policy_principal_is_account(const char *entry)
+{
+	char buffer[13];
+
+	return is_account_id(entry) || root_arn_account(entry, buffer) != NULL;
 }
 
 /* One AWS principal entry against the request's principal: "*" matches

@@ -10,10 +10,10 @@
  *                "Condition"}
  * Element names are case-sensitive and unknown elements are errors, so a
  * misspelt "Condtion" cannot silently widen a statement.  Identity policies
- * need Resource or NotResource and must not name a principal; resource and
- * trust policies need Principal or NotPrincipal.  NotPrincipal is only valid
- * with Deny.  Every error names its location, such as
- * "Statement[2].Condition.StringLike.aws:TagKeys".
+ * need Resource or NotResource and must not name a principal.  Resource
+ * policies need Principal or NotPrincipal, trust policies need Principal,
+ * and NotPrincipal is only valid with Deny.  Every error names its
+ * location, such as "Statement[2].Condition.StringLike.aws:TagKeys".
  */
 #include "policy_int.h"
 
@@ -433,8 +433,8 @@ static int check_statement_elements(struct parser *ps, json_t *node, const char 
 	return LCR_OK;
 }
 
-/* Pick the one of element and its Not form that node holds; *out_not tells
- * which.  Both present is an error; neither leaves *out NULL. */
+/* Find element or its Not form in node; *out_not is true for the Not form.
+ * Both present is an error, and neither leaves *out NULL. */
 static int pick_element(struct parser *ps, json_t *node, const char *element, const char *where, json_t **out,
 			bool *out_not)
 {
@@ -528,13 +528,17 @@ static int parse_statement_principals(struct parser *ps, json_t *node, const cha
 	element = s->not_principal ? "NotPrincipal" : "Principal";
 	snprintf(element_where, sizeof(element_where), "%s.%s", where, element);
 	if (principals == NULL) {
-		if (ps->policy->kind != POLICY_KIND_IDENTITY)
-			return parse_fail(ps, where, "Principal or NotPrincipal is required in a %s policy",
-					  ps->policy->kind == POLICY_KIND_TRUST ? "trust" : "resource-based");
+		if (ps->policy->kind == POLICY_KIND_TRUST)
+			return parse_fail(ps, where, "Principal is required in a trust policy");
+		if (ps->policy->kind == POLICY_KIND_RESOURCE)
+			return parse_fail(ps, where, "Principal or NotPrincipal is required in a resource-based policy");
 		return LCR_OK;
 	}
 	if (ps->policy->kind == POLICY_KIND_IDENTITY)
 		return parse_fail(ps, element_where, "is not allowed in an identity-based policy");
+	/* IAM's NotPrincipal reference excludes role trust policies. */
+	if (s->not_principal && ps->policy->kind == POLICY_KIND_TRUST)
+		return parse_fail(ps, element_where, "is not allowed in a trust policy, which must use Principal");
 	if (s->not_principal && s->allow)
 		return parse_fail(ps, element_where, "is only valid with \"Effect\": \"Deny\"");
 	s->has_principal = true;

@@ -127,14 +127,20 @@ out:
 	return status;
 }
 
-static bool principal_matches(const struct policy_statement *s, const struct policy_request *req, struct buf *why)
+/* Whether the Principal or NotPrincipal element of s matches req.
+ * *out_entry gets the Principal entry that matched, or NULL. */
+static bool principal_matches(const struct policy_statement *s, const struct policy_request *req, struct buf *why,
+			      const char **out_entry)
 {
 	const char *entry;
 	bool hit;
 
+	*out_entry = NULL;
 	if (!s->has_principal)
 		return true; /* identity policies apply to the principal they are attached to */
 	hit = policy_principals_match(&s->principals, req, &entry);
+	if (!s->not_principal)
+		*out_entry = entry;
 	if (hit && !s->not_principal)
 		why_add(why, "principal matches '%s'", entry);
 	else if (!hit && s->not_principal)
@@ -159,13 +165,16 @@ static int conditions_match(const struct policy *p, const struct policy_statemen
 	return LCR_OK;
 }
 
-/* Whether statement s of p applies to req; why receives what matched. */
+/* Whether statement s of p applies to req; why receives what matched and
+ * *out_entry the Principal entry that matched, if any. */
 static int statement_matches(const struct policy *p, const struct policy_statement *s,
-			     const struct policy_request *req, struct buf *why, bool *out_matched)
+			     const struct policy_request *req, struct buf *why, bool *out_matched,
+			     const char **out_entry)
 {
 	int status;
 
 	*out_matched = false;
+	*out_entry = NULL;
 	why->len = 0;
 	if (why->data != NULL)
 		why->data[0] = '\0';
@@ -174,7 +183,7 @@ static int statement_matches(const struct policy *p, const struct policy_stateme
 	status = resource_matches(p, s, req, why, out_matched);
 	if (status != LCR_OK || !*out_matched)
 		return status;
-	*out_matched = principal_matches(s, req, why);
+	*out_matched = principal_matches(s, req, why, out_entry);
 	if (!*out_matched)
 		return LCR_OK;
 	return conditions_match(p, s, req, why, out_matched);
@@ -199,22 +208,24 @@ static int decision_add(struct policy_decision *d, const struct policy *p, size_
 	return LCR_OK;
 }
 
-/* What the applying statements of one policy say. */
+/* The effects of the statements of one policy that match the request. */
 struct verdict {
 	bool allow;
+	bool allow_direct; /* an Allow names the principal itself, or "*", not only its account */
 	bool deny;
 };
 
 static int policy_scan(const struct policy *p, const struct policy_request *req, struct policy_decision *d,
 		       struct verdict *v)
 {
+	const char *entry;
 	struct buf why;
 	bool matched;
 	int status = LCR_OK;
 
 	buf_init(&why, WHY_MAX);
 	for (size_t i = 0; i < p->nstatements; i++) {
-		status = statement_matches(p, &p->statements[i], req, &why, &matched);
+		status = statement_matches(p, &p->statements[i], req, &why, &matched, &entry);
 		if (status != LCR_OK)
 			break;
 		if (!matched)
@@ -222,24 +233,32 @@ static int policy_scan(const struct policy *p, const struct policy_request *req,
 		status = decision_add(d, p, i, &why);
 		if (status != LCR_OK)
 			break;
-		if (p->statements[i].allow)
-			v->allow = true;
-		else
+		if (!p->statements[i].allow) {
 			v->deny = true;
+			continue;
+		}
+		v->allow = true;
+		if (entry != NULL && !policy_principal_is_account(entry))
+			v->allow_direct = true;
 	}
 	buf_release(&why);
 	return status;
 }
 
+/* Combine the verdicts in the order policy.h describes.  trust is true
+ * when the resource policy is a role trust policy. */
 static void decide(struct policy_decision *d, const struct policy_request *req, const struct verdict *identity,
-		   const struct verdict *resource)
+		   const struct verdict *resource, bool trust)
 {
 	bool cross_account = req->resource_account != NULL &&
 			     (req->principal_account == NULL || strcmp(req->principal_account, req->resource_account) != 0);
-	/* The root user holds every permission of its own account without an
-	 * identity policy, which also counts as the identity side of a
+	/* The root user has every permission of its own account without an
+	 * identity policy, and that also counts as the identity side of a
 	 * cross-account request. */
 	bool identity_allows = identity->allow || req->principal_is_root;
+	/* A trust policy that names only the caller's account delegates to the
+	 * account's identity policies, as STS's AssumeRole reference states. */
+	bool resource_suffices = resource->allow && (!trust || resource->allow_direct);
 
 	d->result = POLICY_IMPLICIT_DENY;
 	if (identity->deny) {
@@ -248,12 +267,14 @@ static void decide(struct policy_decision *d, const struct policy_request *req, 
 	} else if (resource->deny) {
 		d->result = POLICY_EXPLICIT_DENY;
 		d->reason = POLICY_REASON_EXPLICIT_DENY_RESOURCE;
+	} else if (trust && !resource->allow) {
+		d->reason = POLICY_REASON_NO_RESOURCE_ALLOW; /* a role trust policy must always allow */
 	} else if (cross_account) {
 		if (identity_allows && resource->allow)
 			d->result = POLICY_ALLOW;
 		else
 			d->reason = resource->allow ? POLICY_REASON_NO_IDENTITY_ALLOW : POLICY_REASON_NO_RESOURCE_ALLOW;
-	} else if (identity_allows || resource->allow) {
+	} else if (identity_allows || resource_suffices) {
 		d->result = POLICY_ALLOW;
 	} else {
 		d->reason = POLICY_REASON_NO_IDENTITY_ALLOW;
@@ -264,7 +285,7 @@ static void decide(struct policy_decision *d, const struct policy_request *req, 
 
 int policy_evaluate(const struct policy_set *set, const struct policy_request *req, struct policy_decision *out)
 {
-	struct verdict identity = {false, false}, resource = {false, false};
+	struct verdict identity = {false, false, false}, resource = {false, false, false};
 	int status = LCR_OK;
 
 	memset(out, 0, sizeof(*out));
@@ -279,7 +300,7 @@ int policy_evaluate(const struct policy_set *set, const struct policy_request *r
 		out->result = POLICY_IMPLICIT_DENY;
 		return status;
 	}
-	decide(out, req, &identity, &resource);
+	decide(out, req, &identity, &resource, set->resource != NULL && set->resource->kind == POLICY_KIND_TRUST);
 	return LCR_OK;
 }
 

@@ -14,6 +14,9 @@
  *   4. otherwise the request is implicitly denied.
  * The account root user needs no identity policy in its own account, but an
  * explicit Deny in a resource policy still applies to it.
+ * A role trust policy (POLICY_KIND_TRUST as the resource policy) must itself
+ * allow, even in the same account.  When it allows only through an account
+ * entry, the identity policies must allow as well.
  */
 #ifndef LCR_POLICY_H
 #define LCR_POLICY_H
@@ -54,7 +57,8 @@ void policy_each_principal(const struct policy *p, bool (*fn)(void *ctx, const c
 
 /* One condition key of the request and its values (multi-valued keys such
  * as aws:TagKeys have several).  Names compare case-insensitively, as IAM's
- * condition keys do. */
+ * condition keys do.  A key with no values counts as missing, and a key
+ * that BinaryEquals compares carries base64 text. */
 struct policy_key {
 	const char *name;
 	const char *const *values;
@@ -115,12 +119,15 @@ struct policy_set {
 	const struct policy *resource;
 };
 
-/* Decide req against set.  Returns 0, or non-zero on allocation failure. */
+/* Decide req against set.  Returns 0, or non-zero on allocation failure,
+ * and then out contains no matches.  Release out with
+ * policy_decision_release(). */
 int policy_evaluate(const struct policy_set *set, const struct policy_request *req, struct policy_decision *out);
 void policy_decision_release(struct policy_decision *d);
 
 /* AWS's denial message: "User: <principal> is not authorized to perform:
- * <action> on resource: <resource> because <context>". */
+ * <action> on resource: <resource> because <context>".  With
+ * POLICY_REASON_NONE it ends after the resource, like AWS's older form. */
 void policy_denial_message(const struct policy_decision *d, const struct policy_request *req, char *out,
 			   size_t outlen);
 

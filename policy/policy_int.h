@@ -2,8 +2,8 @@
  * policy_int.h - what the files of policy/ share: the parsed form of a
  * policy document and the helpers that parse, match and expand it.
  *
- * parse.c builds a struct policy from JSON and rejects invalid documents,
- * match.c holds the glob, ARN and principal matching and the policy
+ * parse.c builds a struct policy from JSON and rejects invalid documents.
+ * match.c contains the glob, ARN and principal matching and the policy
  * variable expander, value.c converts condition values (numbers, dates, IP
  * addresses, base64, booleans), condition.c evaluates the Condition
  * element, and policy.c combines statements into a decision.
@@ -126,6 +126,10 @@ bool policy_arn_match(const char *pattern, const char *arn, bool escapes);
 bool policy_principals_match(const struct policy_principals *principals, const struct policy_request *req,
 			     const char **out_entry);
 
+/* match.c: whether a principal entry names a whole account (an account ID
+ * or an account root ARN) rather than one principal. */
+bool policy_principal_is_account(const char *entry);
+
 /* match.c: the request's values of a condition key (names compare
  * case-insensitively); NULL when the request does not carry the key. */
 const struct policy_key *policy_request_key(const struct policy_request *req, const char *name);
@@ -150,7 +154,7 @@ int policy_variables_expand(const char *text, const struct policy_request *req, 
 bool policy_value_number(const char *text, double *out);
 bool policy_value_date(const char *text, int64_t *out_ms);
 bool policy_value_bool(const char *text, bool *out);
-/* Decode base64 into a malloc'd buffer (*out may be NULL when *out_len is 0). */
+/* Decode base64 into a malloc'd buffer that the caller frees. */
 bool policy_value_base64(const char *text, unsigned char **out, size_t *out_len);
 
 struct policy_cidr {

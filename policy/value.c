@@ -6,9 +6,10 @@
  * functions and a value that does not convert never matches.  Formats:
  * - numbers: decimal integers or decimals with an optional exponent; no hex,
  *   infinity or NaN;
- * - dates: ISO 8601 ("2024-05-01", "2024-05-01T12:00:00Z", with optional
- *   fractional seconds and a +hh:mm or -hh:mm offset; no offset means UTC)
- *   or whole epoch seconds, as aws:CurrentTime and aws:EpochTime carry them;
+ * - dates: ISO 8601 such as "2024-05", "2024-05-01" or
+ *   "2024-05-01T12:00:00Z", with optional fractional seconds and a +hh:mm
+ *   or -hh:mm offset (UTC when there is none), or whole epoch seconds.
+ *   aws:CurrentTime and aws:EpochTime carry these two forms;
  * - booleans: "true" or "false" in any case;
  * - binary: standard base64, padding optional;
  * - IP addresses: IPv4 or IPv6, plain or in CIDR notation.
@@ -155,15 +156,19 @@ bool policy_value_date(const char *text, int64_t *out_ms)
 	int64_t time_ms = 0;
 	size_t n = strspn(text, "0123456789");
 
-	/* Epoch seconds: all digits, at most 15 of them so milliseconds fit. */
+	/* Epoch seconds: all digits, at most 15 of them so milliseconds fit.
+	 * NOTE: a bare year such as "2024", which W3C's ISO 8601 profile
+	 * allows, is read as epoch seconds here. */
 	if (n > 0 && text[n] == '\0') {
 		if (n > 15)
 			return false;
 		*out_ms = strtoll(text, NULL, 10) * 1000;
 		return true;
 	}
-	if (!read_digits(&p, 4, &year) || *p++ != '-' || !read_digits(&p, 2, &month) || *p++ != '-' ||
-	    !read_digits(&p, 2, &day))
+	if (!read_digits(&p, 4, &year) || *p++ != '-' || !read_digits(&p, 2, &month))
+		return false;
+	day = 1; /* "2024-05" is the first of the month, as in W3C's ISO 8601 profile */
+	if (*p != '\0' && (*p++ != '-' || !read_digits(&p, 2, &day)))
 		return false;
 	if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
 		return false;

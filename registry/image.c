@@ -104,7 +104,11 @@ static int load_tags(struct registry *reg, struct image *img)
 	return LCR_OK;
 }
 
-#define IMAGE_COLUMNS "i.id, i.digest, i.media_type, i.artifact_media_type, i.size, i.pushed_at, i.last_pulled_at"
+#define IMAGE_COLUMNS                                                                                  \
+	"i.id, i.digest, i.media_type, i.artifact_media_type, i.size, i.pushed_at, i.last_pulled_at,"     \
+	" i.storage_class, i.last_archived_at, i.last_activated_at, i.subject_digest"
+/* Queries that also load the manifest select it right after IMAGE_COLUMNS. */
+#define IMAGE_MANIFEST_COLUMN 11
 
 static void read_image(sqlite3_stmt *stmt, struct image *out)
 {
@@ -118,6 +122,12 @@ static void read_image(sqlite3_stmt *stmt, struct image *out)
 	out->size = sqlite3_column_int64(stmt, 4);
 	out->pushed_at = sqlite3_column_double(stmt, 5);
 	out->last_pulled_at = sqlite3_column_double(stmt, 6);
+	snprintf(out->storage_class, sizeof(out->storage_class), "%s",
+		 sqlite3_column_text(stmt, 7) ? (const char *)sqlite3_column_text(stmt, 7) : "STANDARD");
+	out->last_archived_at = sqlite3_column_double(stmt, 8);
+	out->last_activated_at = sqlite3_column_double(stmt, 9);
+	snprintf(out->subject_digest, sizeof(out->subject_digest), "%s",
+		 sqlite3_column_text(stmt, 10) ? (const char *)sqlite3_column_text(stmt, 10) : "");
 }
 
 static int image_not_found(const struct repository *repo, const char *reference, char *err, size_t errlen)
@@ -154,13 +164,13 @@ int registry_image_get(struct registry *reg, const struct repository *repo, cons
 	}
 	read_image(stmt, out);
 	if (with_manifest) {
-		int len = sqlite3_column_bytes(stmt, 7);
+		int len = sqlite3_column_bytes(stmt, IMAGE_MANIFEST_COLUMN);
 
 		out->manifest = malloc((size_t)len + 1);
 		if (out->manifest == NULL) {
 			status = lcr_fail(LCR_ERR_INTERNAL, err, errlen, "out of memory");
 		} else {
-			memcpy(out->manifest, sqlite3_column_blob(stmt, 7), (size_t)len);
+			memcpy(out->manifest, sqlite3_column_blob(stmt, IMAGE_MANIFEST_COLUMN), (size_t)len);
 			out->manifest[len] = '\0';
 			out->manifest_len = (size_t)len;
 		}
@@ -196,11 +206,11 @@ static int collect_images(struct registry *reg, sqlite3_stmt *stmt, bool with_ma
 		}
 		read_image(stmt, &list[n]);
 		if (with_manifest) {
-			int len = sqlite3_column_bytes(stmt, 7);
+			int len = sqlite3_column_bytes(stmt, IMAGE_MANIFEST_COLUMN);
 
 			list[n].manifest = malloc((size_t)len + 1);
 			if (list[n].manifest != NULL) {
-				memcpy(list[n].manifest, sqlite3_column_blob(stmt, 7), (size_t)len);
+				memcpy(list[n].manifest, sqlite3_column_blob(stmt, IMAGE_MANIFEST_COLUMN), (size_t)len);
 				list[n].manifest[len] = '\0';
 				list[n].manifest_len = (size_t)len;
 			}
@@ -307,6 +317,41 @@ static int check_children(struct registry *reg, const struct repository *repo, c
 	return status;
 }
 
+/* Pushing an archived image again restores it, as ECR does. */
+static int restore_if_archived(struct registry *reg, int64_t image_id, char *err, size_t errlen)
+{
+	sqlite3_stmt *stmt = registry_prepare(reg,
+		"UPDATE images SET storage_class = 'STANDARD', last_activated_at = ?"
+		" WHERE id = ? AND storage_class = 'ARCHIVE'");
+	int rc;
+
+	if (stmt == NULL)
+		return registry_db_error(reg, "restore image", err, errlen);
+	sqlite3_bind_double(stmt, 1, clock_now());
+	sqlite3_bind_int64(stmt, 2, image_id);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? LCR_OK : registry_db_error(reg, "restore image", err, errlen);
+}
+
+int registry_image_set_storage_class(struct registry *reg, int64_t image_id, const char *storage_class, char *err,
+				     size_t errlen)
+{
+	bool archive = strcmp(storage_class, "ARCHIVE") == 0;
+	sqlite3_stmt *stmt = registry_prepare(reg, archive
+		? "UPDATE images SET storage_class = 'ARCHIVE', last_archived_at = ? WHERE id = ?"
+		: "UPDATE images SET storage_class = 'STANDARD', last_activated_at = ? WHERE id = ?");
+	int rc;
+
+	if (stmt == NULL)
+		return registry_db_error(reg, "change storage class", err, errlen);
+	sqlite3_bind_double(stmt, 1, clock_now());
+	sqlite3_bind_int64(stmt, 2, image_id);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? LCR_OK : registry_db_error(reg, "change storage class", err, errlen);
+}
+
 /* Find the image with digest, or insert it; *out_id and *out_created say
  * which. */
 static int upsert_image(struct registry *reg, const struct repository *repo, const char *digest,
@@ -326,7 +371,7 @@ static int upsert_image(struct registry *reg, const struct repository *repo, con
 		*out_id = sqlite3_column_int64(stmt, 0);
 	sqlite3_finalize(stmt);
 	if (rc == SQLITE_ROW)
-		return LCR_OK;
+		return restore_if_archived(reg, *out_id, err, errlen);
 	stmt = registry_prepare(reg,
 		"INSERT INTO images (repository_id, digest, media_type, artifact_media_type, manifest, size,"
 		" pushed_at, subject_digest, artifact_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");

@@ -59,7 +59,8 @@ struct lifecycle_outcome {
 int lifecycle_evaluate(const struct lifecycle_policy *p, const struct lifecycle_image *images, size_t n, double now,
 		       struct lifecycle_outcome *out);
 
-/* Rules, for reports (CloudTrail PolicyExecutionEvent and previews). */
+/* Rules, for reports (CloudTrail PolicyExecutionEvent and previews).  Index
+ * 0 is the rule with the lowest rulePriority, whatever the document order. */
 size_t lifecycle_rule_count(const struct lifecycle_policy *p);
 struct lifecycle_rule_info {
 	int priority;
@@ -71,6 +72,13 @@ struct lifecycle_rule_info {
 	const char *storage_class; /* "standard" or "archive" */
 };
 void lifecycle_rule_info(const struct lifecycle_policy *p, size_t index, struct lifecycle_rule_info *out);
+
+/* Return the tagPatternList or tagPrefixList of rule index, in the order
+ * the policy lists them, with its length in out_count and out_is_prefix
+ * telling which list it is.  Returns NULL with a count of 0 for untagged and any rules.  The
+ * strings belong to p. */
+const char *const *lifecycle_rule_tag_list(const struct lifecycle_policy *p, size_t index, size_t *out_count,
+					   bool *out_is_prefix);
 
 /* Tag pattern match as lifecycle's tagPatternList uses it: '*' matches any
  * run of characters, the rest matches exactly. */

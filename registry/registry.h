@@ -51,6 +51,10 @@ struct image {
 	int64_t size;                             /* sum of layer sizes */
 	double pushed_at;
 	double last_pulled_at;                    /* 0 when never pulled */
+	char storage_class[16];                   /* STANDARD or ARCHIVE */
+	double last_archived_at;                  /* 0 when never archived */
+	double last_activated_at;                 /* 0 when never restored */
+	char subject_digest[DIGEST_BUF];          /* OCI 1.1 subject, "" if none */
 	char **tags;                              /* sorted, owned */
 	size_t ntags;
 	char *manifest;                           /* owned, NULL unless loaded */
@@ -244,6 +248,30 @@ int registry_image_is_referenced(struct registry *reg, const struct repository *
  * (OCI 1.1 referrers), with manifests loaded, newest first. */
 int registry_referrers_list(struct registry *reg, const struct repository *repo, const char *subject_digest,
 			    struct image **out, size_t *out_count, char *err, size_t errlen);
+
+/* Move an image to the ARCHIVE or STANDARD storage class, recording when
+ * (lastArchivedAt or lastActivatedAt). */
+int registry_image_set_storage_class(struct registry *reg, int64_t image_id, const char *storage_class, char *err,
+				     size_t errlen);
+
+/* A repository's lifecycle policy text; LIFECYCLE_POLICY_NOT_FOUND when
+ * none.  *out_text is malloc'd; delete returns the removed text. */
+int registry_lifecycle_policy_get(struct registry *reg, const struct repository *repo, char **out_text, char *err,
+				  size_t errlen);
+int registry_lifecycle_policy_set(struct registry *reg, const struct repository *repo, const char *text, char *err,
+				  size_t errlen);
+int registry_lifecycle_policy_delete(struct registry *reg, const struct repository *repo, char **out_text, char *err,
+				     size_t errlen);
+/* The last lifecycle preview of a repository: the policy text it ran and
+ * its results as JSON text (both malloc'd); LIFECYCLE_PREVIEW_NOT_FOUND
+ * when none was started. */
+int registry_lifecycle_preview_get(struct registry *reg, const struct repository *repo, char **out_policy,
+				   char **out_results, char *err, size_t errlen);
+int registry_lifecycle_preview_set(struct registry *reg, const struct repository *repo, const char *policy,
+				   const char *results, char *err, size_t errlen);
+/* Repositories of every registry that have a lifecycle policy. */
+int registry_lifecycle_repositories(struct registry *reg, struct repository **out, size_t *out_count, char *err,
+				    size_t errlen);
 
 /* Record a pull (lastRecordedPullTime). */
 void registry_image_touch_pull(struct registry *reg, int64_t image_id);

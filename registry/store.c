@@ -12,22 +12,23 @@
  * A crash therefore leaves the old state or the new one, plus upload files
  * that the start-up sweep removes.
  *
- * Schema (version 4):
+ * Schema (version 5):
  *   repositories(id, registry_id, region, name, created_at, tag_mutability,
  *                scan_on_push, encryption_type, kms_key, policy_text,
- *                tag_mutability_filters)
+ *                tag_mutability_filters, lifecycle_policy)
  *   repository_tags(repository_id, key, value)       resource tags
  *   blobs(digest, size, created_at)                  files in blobs/
  *   blob_links(repository_id, digest, created_at)    what a repository may read
  *   images(id, repository_id, digest, media_type, artifact_media_type,
  *          manifest, size, pushed_at, last_pulled_at, subject_digest,
- *          artifact_type)
+ *          artifact_type, storage_class, last_archived_at, last_activated_at)
  *   image_tags(repository_id, tag, image_id, updated_at)
  *   image_references(image_id, child_digest)         index -> child manifests
  *   uploads(uuid, repository_id, created_at, updated_at, last_part_size,
  *           small_part_seen)                       last two: ECR part rules
  *   account_settings(registry_id, region, name, value)
  *   registry_policies(registry_id, region, policy_text)
+ *   lifecycle_previews(repository_id, policy_text, results, created_at)
  * Migrations run in order from the version stored in schema_version.
  */
 #include "registry_int.h"
@@ -118,6 +119,16 @@ static const char *const migrations[] = {
 	/* version 4: tag immutability exclusion filters (a JSON array of
 	 * {"filterType","filter"} objects) */
 	"ALTER TABLE repositories ADD COLUMN tag_mutability_filters TEXT;",
+	/* version 5: storage classes and lifecycle policies */
+	"ALTER TABLE images ADD COLUMN storage_class TEXT NOT NULL DEFAULT 'STANDARD';"
+	"ALTER TABLE images ADD COLUMN last_archived_at REAL;"
+	"ALTER TABLE images ADD COLUMN last_activated_at REAL;"
+	"ALTER TABLE repositories ADD COLUMN lifecycle_policy TEXT;"
+	"CREATE TABLE lifecycle_previews ("
+	" repository_id INTEGER PRIMARY KEY REFERENCES repositories(id) ON DELETE CASCADE,"
+	" policy_text TEXT NOT NULL,"
+	" results TEXT NOT NULL,"
+	" created_at REAL NOT NULL);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -352,7 +352,7 @@ char *auth_token_mint(struct request *req, double expires_at)
 
 static int token_invalid(struct request *req)
 {
-	return lcr_fail(LCR_ERR_TOKEN_INVALID, req->err, sizeof(req->err), "Your authorization token is invalid.");
+	return lcr_fail(LCR_ERR_TOKEN_INVALID, req->err, sizeof(req->err), "Your Authorization Token is invalid.");
 }
 
 /* Resolve the principal a registry token was minted for.  In IAM mode a

@@ -170,20 +170,16 @@ static struct policy *load_repository_policy(struct request *req, const struct r
 	return p;
 }
 
-int request_authorize_action(struct request *req, const char *action, const struct repository *repo,
-			     const char *resource_arn)
+int request_decide(struct request *req, const char *action, const struct repository *repo, const char *resource_arn,
+		   const struct policy *resource_policy, bool with_identity, struct policy_decision *out,
+		   char *message, size_t messagelen)
 {
 	struct key_list keys;
 	struct policy_request preq;
 	struct policy_set set;
-	struct policy_decision decision;
-	struct policy *resource_policy;
-	char arn[1024], message[2048];
-	int status = LCR_OK;
+	char arn[1024];
+	int rc;
 
-	req->authorized = true;
-	if (!req->srv->config.iam_mode || action == NULL)
-		return LCR_OK;
 	memset(&keys, 0, sizeof(keys));
 	if (repo != NULL)
 		repository_arn(repo, arn, sizeof(arn));
@@ -192,7 +188,6 @@ int request_authorize_action(struct request *req, const char *action, const stru
 	add_principal_keys(&keys, &req->principal, req->client);
 	add_resource_tag_keys(req, &keys, repo);
 	add_request_tag_keys(req, &keys);
-	resource_policy = load_repository_policy(req, repo);
 	memset(&preq, 0, sizeof(preq));
 	preq.action = action;
 	preq.resource = arn;
@@ -203,21 +198,40 @@ int request_authorize_action(struct request *req, const char *action, const stru
 	preq.principal_is_root = req->principal.type == PRINCIPAL_ROOT;
 	preq.keys = keys.keys;
 	preq.nkeys = keys.nkeys;
-	set.identity = req->principal.policies;
-	set.nidentity = req->principal.npolicies;
+	set.identity = with_identity ? req->principal.policies : NULL;
+	set.nidentity = with_identity ? req->principal.npolicies : 0;
 	set.resource = resource_policy;
-	if (policy_evaluate(&set, &preq, &decision) != 0) {
+	rc = policy_evaluate(&set, &preq, out);
+	if (rc == 0 && message != NULL && out->result != POLICY_ALLOW)
+		policy_denial_message(out, &preq, message, messagelen);
+	key_list_release(&keys);
+	return rc == 0 ? LCR_OK : LCR_ERR_INTERNAL;
+}
+
+int request_authorize_action(struct request *req, const char *action, const struct repository *repo,
+			     const char *resource_arn)
+{
+	struct policy_decision decision;
+	struct policy *resource_policy;
+	char message[2048];
+	int status;
+
+	req->authorized = true;
+	if (!req->srv->config.iam_mode || action == NULL)
+		return LCR_OK;
+	resource_policy = load_repository_policy(req, repo);
+	status = request_decide(req, action, repo, resource_arn, resource_policy, true, &decision, message,
+				sizeof(message));
+	if (status != LCR_OK) {
 		status = lcr_fail(LCR_ERR_INTERNAL, req->err, sizeof(req->err), "policy evaluation failed");
 	} else {
 		if (decision.result != POLICY_ALLOW) {
-			policy_denial_message(&decision, &preq, message, sizeof(message));
 			log_info("request %s denied: %s", req->id, message);
 			status = lcr_fail(LCR_ERR_DENIED, req->err, sizeof(req->err), "%s", message);
 		}
 		policy_decision_release(&decision);
 	}
 	policy_free(resource_policy);
-	key_list_release(&keys);
 	return status;
 }
 

@@ -19,6 +19,27 @@ enum tag_filter {
 	TAG_FILTER_UNTAGGED
 };
 
+/* filter.imageStatus: ACTIVE (the default of DescribeImages), ARCHIVED or
+ * ANY; out_archived and out_active say which images pass. */
+static int read_status_filter(struct request *req, const char *default_status, bool *out_active, bool *out_archived)
+{
+	json_t *filter = json_object_get(req->input, "filter");
+	const char *value = json_string_value(json_object_get(filter, "imageStatus"));
+
+	if (value == NULL)
+		value = default_status;
+	*out_active = strcmp(value, "ACTIVE") == 0 || strcmp(value, "ANY") == 0;
+	*out_archived = strcmp(value, "ARCHIVED") == 0 || strcmp(value, "ANY") == 0;
+	if (!*out_active && !*out_archived)
+		return ecr_invalid(req, "filter.imageStatus", "Member must satisfy enum value set: [ACTIVE, ARCHIVED, ANY]");
+	return LCR_OK;
+}
+
+static bool status_keeps(bool active, bool archived, const struct image *img)
+{
+	return strcmp(img->storage_class, "ARCHIVE") == 0 ? archived : active;
+}
+
 static int read_tag_filter(struct request *req, enum tag_filter *out)
 {
 	json_t *filter;
@@ -65,18 +86,21 @@ int ecr_list_images(struct request *req)
 	struct image *images = NULL;
 	size_t count = 0, start = 0, page = 0;
 	enum tag_filter filter;
+	bool active = true, archived = true;
 	json_t *ids = json_array(), *page_ids = json_array(), *body;
 	int status = ecr_repository(req);
 
 	if (status == LCR_OK)
 		status = read_tag_filter(req, &filter);
 	if (status == LCR_OK)
+		status = read_status_filter(req, "ANY", &active, &archived);
+	if (status == LCR_OK)
 		status = registry_image_list(req->srv->registry, &req->repo, &images, &count, req->err, sizeof(req->err));
 	if (status != LCR_OK)
 		goto out;
 	/* One entry per tag; an untagged image is listed by digest alone. */
 	for (size_t i = 0; i < count; i++) {
-		if (!filter_keeps(filter, &images[i]))
+		if (!filter_keeps(filter, &images[i]) || !status_keeps(active, archived, &images[i]))
 			continue;
 		if (images[i].ntags == 0)
 			json_array_append_new(ids, image_id_json(images[i].digest, NULL));
@@ -115,6 +139,14 @@ static json_t *image_detail_json(const struct repository *repo, const struct ima
 		json_object_set_new(detail, "artifactMediaType", json_string(img->artifact_media_type));
 	if (img->last_pulled_at > 0)
 		json_object_set_new(detail, "lastRecordedPullTime", ecr_time(img->last_pulled_at));
+	if (img->subject_digest[0])
+		json_object_set_new(detail, "subjectManifestDigest", json_string(img->subject_digest));
+	json_object_set_new(detail, "imageStatus",
+			    json_string(strcmp(img->storage_class, "ARCHIVE") == 0 ? "ARCHIVED" : "ACTIVE"));
+	if (img->last_archived_at > 0)
+		json_object_set_new(detail, "lastArchivedAt", ecr_time(img->last_archived_at));
+	if (img->last_activated_at > 0)
+		json_object_set_new(detail, "lastActivatedAt", ecr_time(img->last_activated_at));
 	return detail;
 }
 
@@ -226,6 +258,7 @@ int ecr_describe_images(struct request *req)
 	struct image *images = NULL;
 	size_t count = 0, kept = 0, start = 0, page = 0;
 	enum tag_filter filter;
+	bool active = true, archived = false;
 	json_t *ids, *details, *body;
 	int status = ecr_repository(req);
 
@@ -240,11 +273,13 @@ int ecr_describe_images(struct request *req)
 			return ecr_invalid(req, "maxResults", "maxResults and nextToken cannot be used together with imageIds");
 		return describe_listed(req, ids);
 	}
-	status = registry_image_list(req->srv->registry, &req->repo, &images, &count, req->err, sizeof(req->err));
+	status = read_status_filter(req, "ACTIVE", &active, &archived);
+	if (status == LCR_OK)
+		status = registry_image_list(req->srv->registry, &req->repo, &images, &count, req->err, sizeof(req->err));
 	if (status != LCR_OK)
 		return status;
 	for (size_t i = 0; i < count; i++)
-		if (filter_keeps(filter, &images[i]))
+		if (filter_keeps(filter, &images[i]) && status_keeps(active, archived, &images[i]))
 			images[kept++] = images[i];
 		else
 			image_release(&images[i]);
@@ -310,6 +345,13 @@ int ecr_batch_get_image(struct request *req)
 		}
 		if (status != LCR_OK)
 			goto out;
+		if (strcmp(img.storage_class, "ARCHIVE") == 0) {
+			json_array_append_new(failures, failure_json(digest, tag, "ImageNotFound",
+								     "Requested image is archived; restore it with "
+								     "UpdateImageStorageClass to pull it"));
+			image_release(&img);
+			continue;
+		}
 		if (!media_type_accepted(accepted, img.media_type)) {
 			/* NOTE: ECR converts between Docker and OCI formats here;
 			 * localecr reports the image as not found instead. */

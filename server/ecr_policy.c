@@ -40,12 +40,16 @@ static bool principal_known(void *ctx, const char *principal)
  * "repository" or "registry". */
 static int validate_policy(struct request *req, const char *text, const char *kind_label, struct policy **out)
 {
+	/* Repository policies apply to their repository and may not name a
+	 * Resource (ECR, 2019); registry policies name the repositories they
+	 * cover, as in AWS's replication examples. */
+	bool resource_allowed = strcmp(kind_label, "registry") == 0;
 	char detail[512];
 	struct principal_check check = {req->srv->identities, NULL};
 
 	*out = NULL;
 	if (policy_parse(text, strlen(text), POLICY_KIND_RESOURCE, kind_label, out, detail, sizeof(detail)) != LCR_OK ||
-	    policy_has_resource_element(*out)) {
+	    (!resource_allowed && policy_has_resource_element(*out))) {
 		log_info("request %s: %s policy rejected: %s", req->id, kind_label,
 			 *out != NULL ? "it has a Resource element" : detail);
 		policy_free(*out);
@@ -68,23 +72,11 @@ static int validate_policy(struct request *req, const char *text, const char *ki
  * the caller ecr:SetRepositoryPolicy on this repository. */
 static int check_lockout(struct request *req, struct policy *candidate)
 {
-	struct policy_request preq;
-	struct policy_set set = {NULL, 0, candidate};
 	struct policy_decision decision;
-	char arn[600];
 	bool locked;
 
-	snprintf(arn, sizeof(arn), "arn:aws:ecr:%s:%s:repository/%s", req->repo.region, req->repo.registry_id,
-		 req->repo.name);
-	memset(&preq, 0, sizeof(preq));
-	preq.action = "ecr:SetRepositoryPolicy";
-	preq.resource = arn;
-	preq.resource_account = req->repo.registry_id;
-	preq.principal_arn = req->principal.arn;
-	preq.principal_account = req->principal.account;
-	preq.principal_role_arn = req->principal.type == PRINCIPAL_ASSUMED_ROLE ? req->principal.role_arn : NULL;
-	preq.principal_is_root = req->principal.type == PRINCIPAL_ROOT;
-	if (policy_evaluate(&set, &preq, &decision) != 0)
+	if (request_decide(req, "ecr:SetRepositoryPolicy", &req->repo, NULL, candidate, false, &decision, NULL, 0) !=
+	    LCR_OK)
 		return LCR_ERR_INTERNAL;
 	locked = decision.result == POLICY_EXPLICIT_DENY;
 	policy_decision_release(&decision);

@@ -257,10 +257,21 @@ static int describe_named(struct request *req, const char *registry_id, json_t *
 		}
 		status = registry_repository_name_check(json_string_value(name), req->err, sizeof(req->err));
 		if (status == LCR_OK)
-			status = ecr_authorize_named(req, registry_id, json_string_value(name));
-		if (status == LCR_OK)
 			status = registry_repository_get(req->srv->registry, registry_id, req->region,
 							 json_string_value(name), &repo, req->err, sizeof(req->err));
+		/* The repository's own policy counts, so authorize with it once
+		 * loaded; a missing one is authorized by name first. */
+		if (status == LCR_OK) {
+			status = request_authorize(req, &repo, NULL);
+		} else if (status == LCR_ERR_REPOSITORY_NOT_FOUND) {
+			char message[sizeof(req->err)];
+
+			snprintf(message, sizeof(message), "%s", req->err);
+			if (ecr_authorize_named(req, registry_id, json_string_value(name)) == LCR_OK)
+				snprintf(req->err, sizeof(req->err), "%s", message);
+			else
+				status = LCR_ERR_DENIED;
+		}
 		if (status != LCR_OK)
 			break;
 		json_array_append_new(list, ecr_repository_json(req, &repo));

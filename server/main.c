@@ -55,6 +55,9 @@ static void usage(FILE *out)
 		"  --allow-immutable-repush\n"
 		"                       accept pushing an immutable tag again to the digest it\n"
 		"                       already names (ECR refuses; so does localecr by default)\n"
+		"  --lifecycle-interval SECONDS\n"
+		"                       apply lifecycle policies this often (default 3600; 0\n"
+		"                       applies them only on POST /_localecr/lifecycle/run)\n"
 		"  --clock RFC3339      start the server clock at this time; it then advances in\n"
 		"                       real time and POST /_localecr/clock moves it\n"
 		"  --upload-expiry SECONDS\n"
@@ -74,6 +77,7 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 	snprintf(config->account_id, sizeof(config->account_id), "%s", DEFAULT_ACCOUNT_ID);
 	snprintf(config->region, sizeof(config->region), "%s", DEFAULT_REGION);
 	config->upload_expiry = DEFAULT_UPLOAD_EXPIRY_SECONDS;
+	config->lifecycle_interval = 3600;
 	config->db_busy_timeout_ms = REGISTRY_BUSY_TIMEOUT_DEFAULT_MS;
 	snprintf(config->registry_suffix, sizeof(config->registry_suffix), "localhost");
 	for (int i = 0; i < argc; i++) {
@@ -83,7 +87,8 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 				   strcmp(opt, "--account-id") == 0 || strcmp(opt, "--region") == 0 ||
 				   strcmp(opt, "--log-level") == 0 || strcmp(opt, "--upload-expiry") == 0 ||
 				   strcmp(opt, "--db-busy-timeout") == 0 || strcmp(opt, "--auth") == 0 ||
-				   strcmp(opt, "--identities") == 0 || strcmp(opt, "--registry-suffix") == 0 || strcmp(opt, "--clock") == 0;
+				   strcmp(opt, "--identities") == 0 || strcmp(opt, "--registry-suffix") == 0 || strcmp(opt, "--clock") == 0 ||
+				   strcmp(opt, "--lifecycle-interval") == 0;
 
 		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
 			usage(stdout);
@@ -123,6 +128,16 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 				return -1;
 			}
 			snprintf(config->region, sizeof(config->region), "%s", value);
+		} else if (strcmp(opt, "--lifecycle-interval") == 0) {
+			char *end;
+			double seconds = strtod(value, &end);
+
+			if (*value == '\0' || *end != '\0' || seconds < 0) {
+				fprintf(stderr, "localecr: invalid --lifecycle-interval '%s': expected seconds, 0 or more\n",
+					value);
+				return -1;
+			}
+			config->lifecycle_interval = seconds;
 		} else if (strcmp(opt, "--clock") == 0) {
 			double t;
 
@@ -227,6 +242,7 @@ static int serve(int argc, char **argv)
 		registry_close(srv.registry);
 		return 1;
 	}
+	srv.last_lifecycle_run = clock_now();
 	if (maintenance_start(&srv) != LCR_OK)
 		log_warn("cannot start the maintenance thread; idle uploads will not expire");
 	log_info("localecr %s listening on http://%s (data dir %s, account %s, region %s, %s mode%s)",

@@ -90,6 +90,18 @@ static const struct route routes[] = {
 
 	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "PutImageTagMutability", "ecr:PutImageTagMutability", NULL,
 	 ecr_put_image_tag_mutability, ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "PutLifecyclePolicy", "ecr:PutLifecyclePolicy", NULL,
+	 ecr_put_lifecycle_policy, ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "GetLifecyclePolicy", "ecr:GetLifecyclePolicy", NULL,
+	 ecr_get_lifecycle_policy, ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "DeleteLifecyclePolicy", "ecr:DeleteLifecyclePolicy", NULL,
+	 ecr_delete_lifecycle_policy, ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "StartLifecyclePolicyPreview", "ecr:StartLifecyclePolicyPreview", NULL,
+	 ecr_start_lifecycle_policy_preview, ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "GetLifecyclePolicyPreview", "ecr:GetLifecyclePolicyPreview", NULL,
+	 ecr_get_lifecycle_policy_preview, ECR_BODY_MAX, 0},
+	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "UpdateImageStorageClass", "ecr:UpdateImageStorageClass", NULL,
+	 ecr_update_image_storage_class, ECR_BODY_MAX, 0},
 	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "SetRepositoryPolicy", "ecr:SetRepositoryPolicy", NULL,
 	 ecr_set_repository_policy, ECR_BODY_MAX, 0},
 	{PROTOCOL_ECR, "POST", V2_PATH_NONE, "GetRepositoryPolicy", "ecr:GetRepositoryPolicy", NULL,
@@ -108,6 +120,8 @@ static const struct route routes[] = {
 
 	/* admin endpoints */
 	{PROTOCOL_ADMIN, "GET", V2_PATH_NONE, "/_localecr/health", NULL, NULL, admin_health, 0, ROUTE_NO_AUTH},
+	{PROTOCOL_ADMIN, "POST", V2_PATH_NONE, "/_localecr/lifecycle/run", NULL, NULL, admin_lifecycle_run, 4 * KIB,
+	 ROUTE_NO_AUTH},
 	{PROTOCOL_ADMIN, "GET", V2_PATH_NONE, "/_localecr/clock", NULL, NULL, admin_clock_get, 0, ROUTE_NO_AUTH},
 	{PROTOCOL_ADMIN, "POST", V2_PATH_NONE, "/_localecr/clock", NULL, NULL, admin_clock_set, 4 * KIB, ROUTE_NO_AUTH},
 	{PROTOCOL_ADMIN, "POST", V2_PATH_NONE, "/_localecr/policy/simulate", NULL, NULL, admin_policy_simulate,

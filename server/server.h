@@ -42,6 +42,7 @@ struct server_config {
 	double upload_expiry;    /* seconds an idle upload session lives */
 	int db_busy_timeout_ms;
 	bool allow_immutable_repush;
+	double lifecycle_interval;   /* seconds between scheduled lifecycle runs; 0 = only on demand */
 };
 
 struct server {
@@ -58,6 +59,7 @@ struct server {
 	pthread_mutex_t maintenance_lock;
 	pthread_cond_t maintenance_wake;
 	bool stopping;
+	double last_lifecycle_run;
 };
 
 enum protocol {
@@ -199,6 +201,12 @@ int sigv4_compute(const char *secret, const char *date, const char *region, cons
 int request_authorize(struct request *req, const struct repository *repo, const char *resource_arn);
 int request_authorize_action(struct request *req, const char *action, const struct repository *repo,
 			     const char *resource_arn);
+/* Evaluate action for the request's principal with the request's condition
+ * keys against resource_policy and, when with_identity, the principal's
+ * identity policies; message gets AWS's denial text on a deny. */
+int request_decide(struct request *req, const char *action, const struct repository *repo, const char *resource_arn,
+		   const struct policy *resource_policy, bool with_identity, struct policy_decision *out,
+		   char *message, size_t messagelen);
 /* Mint the password half of a registry token for the caller. */
 char *auth_token_mint(struct request *req, double expires_at);
 /* Sign claims (a JSON object) into "payload.mac" with the server's key, and
@@ -250,6 +258,12 @@ int ecr_list_tags_for_resource(struct request *req);
 int ecr_get_account_setting(struct request *req);
 int ecr_put_account_setting(struct request *req);
 int ecr_put_image_tag_mutability(struct request *req);
+int ecr_put_lifecycle_policy(struct request *req);
+int ecr_get_lifecycle_policy(struct request *req);
+int ecr_delete_lifecycle_policy(struct request *req);
+int ecr_start_lifecycle_policy_preview(struct request *req);
+int ecr_get_lifecycle_policy_preview(struct request *req);
+int ecr_update_image_storage_class(struct request *req);
 int ecr_set_repository_policy(struct request *req);
 int ecr_get_repository_policy(struct request *req);
 int ecr_delete_repository_policy(struct request *req);
@@ -265,6 +279,18 @@ int admin_health(struct request *req);
 int admin_layer_download(struct request *req);
 int admin_clock_get(struct request *req);
 int admin_clock_set(struct request *req);
+
+/* lifecycle_run.c */
+struct lifecycle_policy;
+/* Dry-run policy over repo: previewResults entries as a new JSON array. */
+int lifecycle_preview_results(struct server *srv, const struct repository *repo, const struct lifecycle_policy *policy,
+			      json_t **out_results, char *err, size_t errlen);
+/* Apply repo's stored policy, appending what was done to the arrays. */
+int lifecycle_apply(struct server *srv, const struct repository *repo, json_t *expired, json_t *transitioned, char *err,
+		    size_t errlen);
+/* Apply every repository's policy (or only_name's, when not NULL). */
+int lifecycle_apply_all(struct server *srv, const char *only_name, json_t *expired, json_t *transitioned, int *out_count);
+int admin_lifecycle_run(struct request *req);
 
 /* simulate.c */
 int admin_policy_simulate(struct request *req);

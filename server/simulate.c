@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../common/clock.h"
 #include "../common/status.h"
@@ -119,6 +120,64 @@ static void simulation_release(struct simulation *sim, bool owns_identity)
 	policy_free(sim->resource_policy);
 }
 
+/* True when the context already sets name (given keys win over derived ones). */
+static bool has_key(const struct simulation *sim, const char *name)
+{
+	for (size_t i = 0; i < sim->nkeys; i++)
+		if (strcasecmp(sim->keys[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Add a derived key; strings are kept alive in the JSON array owner. */
+static void add_derived(struct simulation *sim, json_t *owner, const char *name, const char *value)
+{
+	json_t *n = json_string(name), *v = json_string(value);
+
+	json_array_append_new(owner, n);
+	json_array_append_new(owner, v);
+	if (!has_key(sim, name))
+		add_context(sim, json_string_value(n), json_string_value(v));
+}
+
+/* Fill in what the server would: the principal's keys and tags and the
+ * repository's tags, unless the context already gives them. */
+static void add_known_keys(struct request *req, struct simulation *sim, const struct principal *principal,
+			   json_t **owner)
+{
+	char region[REGION_BUF], account[REGISTRY_ID_BUF], name[REPOSITORY_NAME_MAX + 1], key[300];
+	struct repository repo;
+	char err[256], **keys = NULL, **values = NULL;
+	size_t n = 0;
+	int consumed = 0;
+
+	if (principal->arn[0]) {
+		add_derived(sim, *owner, "aws:PrincipalArn", principal->type == PRINCIPAL_ASSUMED_ROLE ? principal->role_arn
+												    : principal->arn);
+		add_derived(sim, *owner, "aws:PrincipalAccount", principal->account);
+		if (principal->type == PRINCIPAL_USER)
+			add_derived(sim, *owner, "aws:username", principal->name);
+		add_derived(sim, *owner, "aws:userid", principal->user_id);
+		for (size_t i = 0; i < principal->ntags; i++) {
+			snprintf(key, sizeof(key), "aws:PrincipalTag/%s", principal->tag_keys[i]);
+			add_derived(sim, *owner, key, principal->tag_values[i]);
+		}
+	}
+	if (sscanf(sim->resource, "arn:aws:ecr:%31[a-z0-9-]:%12[0-9]:repository/%256[a-z0-9._/-]%n", region, account,
+		   name, &consumed) != 3 || sim->resource[consumed] != '\0')
+		return;
+	if (registry_repository_get(req->srv->registry, account, region, name, &repo, err, sizeof(err)) != LCR_OK ||
+	    registry_repository_tags_list(req->srv->registry, repo.id, &keys, &values, &n) != LCR_OK)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "aws:ResourceTag/%s", keys[i]);
+		add_derived(sim, *owner, key, values[i]);
+		snprintf(key, sizeof(key), "ecr:ResourceTag/%s", keys[i]);
+		add_derived(sim, *owner, key, values[i]);
+	}
+	registry_string_arrays_free(keys, values, n);
+}
+
 /* POST /_localecr/policy/simulate {"principal","action","resource","context":{k:v}} */
 int admin_policy_simulate(struct request *req)
 {
@@ -127,7 +186,7 @@ int admin_policy_simulate(struct request *req)
 	struct simulation sim;
 	struct principal principal;
 	const char *key;
-	json_t *result;
+	json_t *result, *tag_strings = json_array();
 	char region[REGION_BUF], account[REGISTRY_ID_BUF], name[REPOSITORY_NAME_MAX + 1];
 	int consumed = 0;
 
@@ -161,9 +220,11 @@ int admin_policy_simulate(struct request *req)
 	json_object_foreach(context, key, value)
 		if (json_is_string(value))
 			add_context(&sim, key, json_string_value(value));
+	add_known_keys(req, &sim, &principal, &tag_strings);
 	result = simulate_run(&sim);
 	simulation_release(&sim, false);
 	principal_release(&principal);
+	json_decref(tag_strings);
 	json_decref(input);
 	if (result == NULL)
 		return LCR_ERR_INTERNAL;
@@ -271,6 +332,11 @@ static int simulate_command(int argc, char **argv)
 		} else if (strcmp(argv[i], "--resource") == 0) {
 			sim.resource = value;
 		} else if (strcmp(argv[i], "--output") == 0) {
+			if (strcmp(value, "json") != 0 && strcmp(value, "text") != 0) {
+				fprintf(stderr, "localecr: invalid --output '%s': expected text or json\n", value);
+				simulate_usage();
+				goto out;
+			}
 			json_output = strcmp(value, "json") == 0;
 		} else if (strcmp(argv[i], "--identities") == 0) {
 			if (identity_store_load(value, &store, err, sizeof(err)) != LCR_OK) {

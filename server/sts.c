@@ -148,14 +148,17 @@ static bool session_name_valid(const char *name)
 	return true;
 }
 
-/* Evaluate sts:AssumeRole for the caller against the role's trust policy. */
+/* Evaluate sts:AssumeRole with the role's trust policy as the resource
+ * policy.  The evaluator applies STS's rules for trust policies: the trust
+ * policy must always allow (an identity policy alone never opens a role),
+ * a trust policy naming only the caller's account defers to that account's
+ * identity policies, and across accounts both sides must allow. */
 static int check_trust(struct request *req, const char *role_arn, const struct policy *trust, const char *role_account)
 {
 	struct policy_request preq;
 	struct policy_set set = {req->principal.policies, req->principal.npolicies, trust};
 	struct policy_decision decision;
-	char message[2048];
-	int status = LCR_OK;
+	bool allowed;
 
 	memset(&preq, 0, sizeof(preq));
 	preq.action = "sts:AssumeRole";
@@ -164,19 +167,18 @@ static int check_trust(struct request *req, const char *role_arn, const struct p
 	preq.principal_arn = req->principal.arn;
 	preq.principal_account = req->principal.account;
 	preq.principal_role_arn = req->principal.type == PRINCIPAL_ASSUMED_ROLE ? req->principal.role_arn : NULL;
-	/* The root user assumes a role only when the trust policy lets it:
-	 * being root grants nothing on another principal's trust. */
+	/* Being root grants nothing on another principal's trust policy. */
 	preq.principal_is_root = false;
 	if (policy_evaluate(&set, &preq, &decision) != 0)
 		return LCR_ERR_INTERNAL;
-	if (decision.result != POLICY_ALLOW) {
-		/* STS's message has no "because" clause. */
-		snprintf(message, sizeof(message), "User: %s is not authorized to perform: sts:AssumeRole on resource: %s",
-			 req->principal.arn, role_arn);
-		status = lcr_fail(LCR_ERR_DENIED, req->err, sizeof(req->err), "%s", message);
-	}
+	allowed = decision.result == POLICY_ALLOW;
 	policy_decision_release(&decision);
-	return status;
+	if (!allowed)
+		/* STS's message has no "because" clause. */
+		return lcr_fail(LCR_ERR_DENIED, req->err, sizeof(req->err),
+				"User: %s is not authorized to perform: sts:AssumeRole on resource: %s", req->principal.arn,
+				role_arn);
+	return LCR_OK;
 }
 
 static int assume_role(struct request *req, const char *body)
@@ -209,10 +211,14 @@ static int assume_role(struct request *req, const char *body)
 		char *end;
 
 		duration = strtod(duration_text, &end);
-		if (*end != '\0' || duration < SESSION_SECONDS_MIN || duration > max_session)
+		if (*end != '\0' || duration < SESSION_SECONDS_MIN)
 			status = lcr_fail(LCR_ERR_INVALID_PARAMETER, req->err, sizeof(req->err),
-					  "The requested DurationSeconds exceeds the MaxSessionDuration set for this role "
-					  "or is below %d.", SESSION_SECONDS_MIN);
+					  "1 validation error detected: Value '%s' at 'durationSeconds' failed to satisfy "
+					  "constraint: Member must have value greater than or equal to %d",
+					  duration_text, SESSION_SECONDS_MIN);
+		else if (duration > max_session)
+			status = lcr_fail(LCR_ERR_INVALID_PARAMETER, req->err, sizeof(req->err),
+					  "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
 	}
 	if (status == LCR_OK)
 		status = check_trust(req, role_arn, trust, role.account);

@@ -324,6 +324,12 @@ int v2_manifest_get(struct request *req)
 				    sizeof(req->err));
 	if (status != LCR_OK)
 		return lcr_fail(status, req->err, sizeof(req->err), "Requested image not found");
+	if (strcmp(img.storage_class, "ARCHIVE") == 0) {
+		/* Archived images cannot be pulled: ECR answers 404. */
+		image_release(&img);
+		return lcr_fail(LCR_ERR_IMAGE_NOT_FOUND, req->err, sizeof(req->err),
+				"Requested image is archived; restore it with UpdateImageStorageClass or push it again");
+	}
 	status = negotiate(req, &img);
 	if (status != LCR_OK) {
 		image_release(&img);

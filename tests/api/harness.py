@@ -17,6 +17,7 @@ import socket
 import sqlite3
 import subprocess
 import time
+import urllib.parse
 from pathlib import Path
 
 import boto3
@@ -561,3 +562,27 @@ def start_iam_server(binary: Path, work_dir: Path, identities: Path, *extra_args
     server = LocalEcrServer(binary, work_dir, ["--auth", "iam", "--identities", str(identities), *extra_args])
     server.start()
     return server
+
+
+def signed_sts_request(server, keys: Keys, params: dict, *, region: str = REGION, when=None) -> requests.Response:
+    """POST one STS query-protocol request (form body) signed with `keys`."""
+    data = urllib.parse.urlencode(dict(params, Version="2011-06-15")).encode()
+    headers = sign_request(keys, "POST", server.url + "/", data,
+                           {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+                           service="sts", region=region, when=when)
+    return server.http.post(server.url + "/", data=data, headers=headers, timeout=HTTP_TIMEOUT_SECONDS)
+
+
+def server_now(server) -> datetime.datetime:
+    """The server's clock (GET /_localecr/clock), which --clock and POST /_localecr/clock move."""
+    response = server.http.get(server.url + "/_localecr/clock", timeout=HTTP_TIMEOUT_SECONDS)
+    assert response.status_code == 200, response.text
+    return datetime.datetime.fromisoformat(response.json()["now"].replace("Z", "+00:00"))
+
+
+def advance_clock(server, seconds: float) -> datetime.datetime:
+    """Move the server's clock forward and return its new time."""
+    response = server.http.post(server.url + "/_localecr/clock", json={"advance_seconds": seconds},
+                                timeout=HTTP_TIMEOUT_SECONDS)
+    assert response.status_code == 200, response.text
+    return datetime.datetime.fromisoformat(response.json()["now"].replace("Z", "+00:00"))

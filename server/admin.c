@@ -1,10 +1,12 @@
 /* admin.c - endpoints under /_localecr/ for scripts and tests. */
 #include "server.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../common/clock.h"
 #include "../common/status.h"
+#include "../registry/audit.h"
 
 int admin_health(struct request *req)
 {
@@ -78,5 +80,28 @@ int admin_clock_set(struct request *req)
 	}
 	json_decref(body);
 	respond_clock(req);
+	return LCR_OK;
+}
+
+/* GET /_localecr/audit?eventName=&principal=&errorCode=&since=&until=&limit=
+ * Recent CloudTrail records, newest first; since and until are RFC 3339. */
+int admin_audit_list(struct request *req)
+{
+	const char *since_text = request_query(req, "since"), *until_text = request_query(req, "until");
+	const char *limit_text = request_query(req, "limit");
+	double since = 0, until = 0;
+	long limit = limit_text ? strtol(limit_text, NULL, 10) : 100;
+
+	if (req->srv->audit == NULL)
+		return lcr_fail(LCR_ERR_INTERNAL, req->err, sizeof(req->err), "the audit trail is disabled");
+	if ((since_text != NULL && clock_parse_rfc3339(since_text, &since) != 0) ||
+	    (until_text != NULL && clock_parse_rfc3339(until_text, &until) != 0) || limit < 1 || limit > 10000)
+		return lcr_fail(LCR_ERR_INVALID_PARAMETER, req->err, sizeof(req->err),
+				"since and until must be RFC 3339 times and limit a number from 1 to 10000");
+	request_respond_json(req, MHD_HTTP_OK,
+			     json_pack("{s:o}", "Records",
+				       audit_list(req->srv->audit, request_query(req, "eventName"),
+						  request_query(req, "principal"), request_query(req, "errorCode"), since,
+						  until, (int)limit)));
 	return LCR_OK;
 }

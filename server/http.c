@@ -401,6 +401,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	if (req == NULL)
 		return;
+	audit_record_request(req);
 	operation = req->route != NULL && req->route->protocol == PROTOCOL_ECR ? req->route->name : NULL;
 	log_escape(path, sizeof(path), operation != NULL ? operation : req->url);
 	log_escape(repo, sizeof(repo), req->log_repository[0] ? req->log_repository : "-");

@@ -19,6 +19,7 @@
 #include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/status.h"
+#include "../registry/audit.h"
 #include "../registry/lifecycle.h"
 
 /* The images of a repository in the shape lifecycle.c reads. */
@@ -147,22 +148,107 @@ static void expire_referrers(struct server *srv, const struct repository *repo, 
 	image_array_free(referrers, count);
 }
 
+/* ECR writes lifecycle actions as CloudTrail PolicyExecutionEvent records of
+ * type AwsServiceEvent, at most 10 images per record, with prose-style
+ * values ("Tagged", "Image count more than"). */
+#define POLICY_EVENT_IMAGES_MAX 10
+
+static const char *prose_count_type(const char *count_type)
+{
+	if (strcmp(count_type, "imageCountMoreThan") == 0)
+		return "Image count more than";
+	if (strcmp(count_type, "sinceImagePushed") == 0)
+		return "Since image pushed";
+	if (strcmp(count_type, "sinceImagePulled") == 0)
+		return "Since image pulled";
+	return "Since image transitioned";
+}
+
+static const char *prose_tag_status(const char *tag_status)
+{
+	if (strcmp(tag_status, "tagged") == 0)
+		return "Tagged";
+	if (strcmp(tag_status, "untagged") == 0)
+		return "Untagged";
+	return "Any";
+}
+
+static json_t *policy_event_rules(const struct lifecycle_policy *policy)
+{
+	json_t *rules = json_array();
+
+	for (size_t i = 0; i < lifecycle_rule_count(policy); i++) {
+		struct lifecycle_rule_info info;
+
+		lifecycle_rule_info(policy, i, &info);
+		json_array_append_new(rules, json_pack("{s:i, s:s, s:{s:s, s:[], s:s, s:I}, s:s}", "rulePriority", info.priority,
+						       "description", info.description, "lifecycleEventSelection",
+						       "tagStatus", prose_tag_status(info.tag_status), "tagPrefixList",
+						       "countType", prose_count_type(info.count_type), "countNumber",
+						       (json_int_t)info.count_number, "action", info.action));
+	}
+	return rules;
+}
+
+/* Submit the repository's actions as PolicyExecutionEvent records. */
+static void record_policy_events(struct server *srv, const struct repository *repo, const struct lifecycle_policy *policy,
+				 json_t *actions)
+{
+	char arn[600], now[40];
+	size_t total = json_array_size(actions);
+
+	if (srv->audit == NULL || total == 0)
+		return;
+	snprintf(arn, sizeof(arn), "arn:aws:ecr:%s:%s:repository/%s", repo->region, repo->registry_id, repo->name);
+	clock_format_rfc3339(clock_now(), now, sizeof(now));
+	for (size_t start = 0; start < total; start += POLICY_EVENT_IMAGES_MAX) {
+		json_t *batch = json_array();
+
+		for (size_t i = start; i < total && i < start + POLICY_EVENT_IMAGES_MAX; i++)
+			json_array_append(batch, json_array_get(actions, i));
+		audit_submit(srv->audit,
+			     audit_service_event(srv, repo->registry_id, repo->region, "PolicyExecutionEvent",
+						 json_pack("[{s:s, s:s, s:s}]", "ARN", arn, "accountId", repo->registry_id, "type",
+							   "AWS::ECR::Repository"),
+						 json_pack("{s:s, s:{s:o, s:s, s:s}, s:o}", "repositoryName", repo->name,
+							   "lifecycleEventPolicy", "lifecycleEventRules", policy_event_rules(policy),
+							   "lastEvaluatedAt", now, "policyVersion", "1",
+							   "lifecycleEventImageActions", batch)));
+	}
+}
+
+static json_t *image_action_json(const struct image *img, int priority)
+{
+	json_t *tags = json_array();
+
+	for (size_t i = 0; i < img->ntags; i++)
+		json_array_append_new(tags, json_string(img->tags[i]));
+	return json_pack("{s:{s:s, s:s, s:o, s:I}, s:i}", "lifecycleEventImage", "digest", img->digest, "tagStatus",
+			 img->ntags > 0 ? "Tagged" : "Untagged", "tagList", tags, "pushedAt",
+			 (json_int_t)(img->pushed_at * 1000), "rulePriority", priority);
+}
+
 int lifecycle_apply(struct server *srv, const struct repository *repo, json_t *expired, json_t *transitioned, char *err,
 		    size_t errlen)
 {
+	json_t *actions = json_array();
+
 	struct lifecycle_policy *policy = NULL;
 	struct lifecycle_view view;
 	char *text = NULL;
 	int status = registry_lifecycle_policy_get(srv->registry, repo, &text, err, errlen);
 
-	if (status != LCR_OK)
+	if (status != LCR_OK) {
+		json_decref(actions);
 		return status;
+	}
 	status = lifecycle_parse(text, strlen(text), &policy, err, errlen);
 	free(text);
 	if (status == LCR_OK)
 		status = view_build(srv, repo, policy, &view, err, errlen);
 	if (status != LCR_OK) {
 		lifecycle_free(policy);
+		json_decref(actions);
 		return status;
 	}
 	for (size_t i = 0; i < view.count; i++) {
@@ -176,6 +262,7 @@ int lifecycle_apply(struct server *srv, const struct repository *repo, json_t *e
 				continue;
 			}
 			record_action(repo, img, "expired", priority);
+			json_array_append_new(actions, image_action_json(img, priority));
 			json_array_append_new(expired, json_pack("{s:s, s:s, s:o, s:i}", "repositoryName", repo->name,
 								 "imageDigest", img->digest, "imageTags", tags_json(img),
 								 "rulePriority", priority));
@@ -184,12 +271,15 @@ int lifecycle_apply(struct server *srv, const struct repository *repo, json_t *e
 			if (registry_image_set_storage_class(srv->registry, img->id, "ARCHIVE", detail, sizeof(detail)) != LCR_OK)
 				continue;
 			record_action(repo, img, "archived", priority);
+			json_array_append_new(actions, image_action_json(img, priority));
 			json_array_append_new(transitioned, json_pack("{s:s, s:s, s:o, s:i, s:s}", "repositoryName",
 								      repo->name, "imageDigest", img->digest, "imageTags",
 								      tags_json(img), "rulePriority", priority,
 								      "targetStorageClass", "ARCHIVE"));
 		}
 	}
+	record_policy_events(srv, repo, policy, actions);
+	json_decref(actions);
 	view_release(&view);
 	lifecycle_free(policy);
 	return LCR_OK;

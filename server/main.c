@@ -13,6 +13,7 @@
 #include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/status.h"
+#include "../registry/audit.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:5000"
 #define DEFAULT_DATA_DIR "localecr-data"
@@ -30,6 +31,8 @@ static void usage(FILE *out)
 		"       localecr gc [--data-dir DIR] [--grace SECONDS]\n"
 		"       localecr policy simulate --principal ARN --action ACTION --resource ARN ...\n"
 		"       localecr policy validate [--kind identity|resource|trust] FILE\n"
+		"       localecr audit query [--data-dir DIR] [--json] 'SQL'\n"
+		"       localecr audit export [--data-dir DIR] --out DIR [--since RFC3339]\n"
 		"       localecr --help | --version\n"
 		"\n"
 		"A local, offline Amazon ECR: the OCI distribution API (/v2/) and the ECR\n"
@@ -58,6 +61,9 @@ static void usage(FILE *out)
 		"  --lifecycle-interval SECONDS\n"
 		"                       apply lifecycle policies this often (default 3600; 0\n"
 		"                       applies them only on POST /_localecr/lifecycle/run)\n"
+		"  --audit-retention-days DAYS\n"
+		"                       keep CloudTrail records this long (default 90; 0 keeps\n"
+		"                       them forever)\n"
 		"  --clock RFC3339      start the server clock at this time; it then advances in\n"
 		"                       real time and POST /_localecr/clock moves it\n"
 		"  --upload-expiry SECONDS\n"
@@ -78,6 +84,7 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 	snprintf(config->region, sizeof(config->region), "%s", DEFAULT_REGION);
 	config->upload_expiry = DEFAULT_UPLOAD_EXPIRY_SECONDS;
 	config->lifecycle_interval = 3600;
+	config->audit_retention_days = 90;
 	config->db_busy_timeout_ms = REGISTRY_BUSY_TIMEOUT_DEFAULT_MS;
 	snprintf(config->registry_suffix, sizeof(config->registry_suffix), "localhost");
 	for (int i = 0; i < argc; i++) {
@@ -88,7 +95,7 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 				   strcmp(opt, "--log-level") == 0 || strcmp(opt, "--upload-expiry") == 0 ||
 				   strcmp(opt, "--db-busy-timeout") == 0 || strcmp(opt, "--auth") == 0 ||
 				   strcmp(opt, "--identities") == 0 || strcmp(opt, "--registry-suffix") == 0 || strcmp(opt, "--clock") == 0 ||
-				   strcmp(opt, "--lifecycle-interval") == 0;
+				   strcmp(opt, "--lifecycle-interval") == 0 || strcmp(opt, "--audit-retention-days") == 0;
 
 		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
 			usage(stdout);
@@ -128,6 +135,16 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 				return -1;
 			}
 			snprintf(config->region, sizeof(config->region), "%s", value);
+		} else if (strcmp(opt, "--audit-retention-days") == 0) {
+			char *end;
+			double days = strtod(value, &end);
+
+			if (*value == '\0' || *end != '\0' || days < 0) {
+				fprintf(stderr, "localecr: invalid --audit-retention-days '%s': expected days, 0 or more\n",
+					value);
+				return -1;
+			}
+			config->audit_retention_days = days;
 		} else if (strcmp(opt, "--lifecycle-interval") == 0) {
 			char *end;
 			double seconds = strtod(value, &end);
@@ -243,6 +260,8 @@ static int serve(int argc, char **argv)
 		return 1;
 	}
 	srv.last_lifecycle_run = clock_now();
+	if (audit_open(srv.config.data_dir, srv.config.audit_retention_days, &srv.audit, err, sizeof(err)) != LCR_OK)
+		log_warn("audit trail disabled: %s", err);
 	if (maintenance_start(&srv) != LCR_OK)
 		log_warn("cannot start the maintenance thread; idle uploads will not expire");
 	log_info("localecr %s listening on http://%s (data dir %s, account %s, region %s, %s mode%s)",
@@ -252,6 +271,7 @@ static int serve(int argc, char **argv)
 	log_info("received signal %d, stopping", sig);
 	server_stop(&srv);
 	maintenance_stop(&srv);
+	audit_close(srv.audit);
 	registry_close(srv.registry);
 	identity_store_free(srv.identities);
 	log_info("stopped");
@@ -342,6 +362,51 @@ static int gc_command(int argc, char **argv)
 	return 0;
 }
 
+/* localecr audit query|export: read-only work on <data>/audit.db. */
+static int audit_command(int argc, char **argv)
+{
+	const char *data_dir = DEFAULT_DATA_DIR, *sql = NULL, *out_dir = NULL;
+	bool json_lines = false;
+	double since = 0;
+
+	if (argc < 1 || (strcmp(argv[0], "query") != 0 && strcmp(argv[0], "export") != 0)) {
+		fprintf(stderr, "usage: localecr audit query [--data-dir DIR] [--json] 'SQL'\n"
+				"       localecr audit export [--data-dir DIR] --out DIR [--since RFC3339]\n");
+		return 2;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc) {
+			data_dir = argv[++i];
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json_lines = true;
+		} else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+			out_dir = argv[++i];
+		} else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
+			if (clock_parse_rfc3339(argv[++i], &since) != 0) {
+				fprintf(stderr, "localecr: invalid --since '%s': expected RFC 3339\n", argv[i]);
+				return 2;
+			}
+		} else if (sql == NULL && argv[i][0] != '-') {
+			sql = argv[i];
+		} else {
+			fprintf(stderr, "localecr: unknown or incomplete option '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	if (strcmp(argv[0], "query") == 0) {
+		if (sql == NULL) {
+			fprintf(stderr, "localecr: audit query needs the SQL to run\n");
+			return 2;
+		}
+		return audit_query(data_dir, sql, json_lines, stdout, stderr);
+	}
+	if (out_dir == NULL) {
+		fprintf(stderr, "localecr: audit export needs --out DIR\n");
+		return 2;
+	}
+	return audit_export(data_dir, out_dir, since, stdout, stderr);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -364,6 +429,8 @@ int main(int argc, char **argv)
 		return gc_command(argc - 2, argv + 2);
 	if (strcmp(argv[1], "policy") == 0)
 		return policy_command(argc - 2, argv + 2);
+	if (strcmp(argv[1], "audit") == 0)
+		return audit_command(argc - 2, argv + 2);
 	fprintf(stderr, "localecr: unknown command '%s'; see localecr --help\n", argv[1]);
 	return 2;
 }

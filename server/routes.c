@@ -123,6 +123,7 @@ static const struct route routes[] = {
 	{PROTOCOL_ADMIN, "POST", V2_PATH_NONE, "/_localecr/lifecycle/run", NULL, NULL, admin_lifecycle_run, 4 * KIB,
 	 ROUTE_NO_AUTH},
 	{PROTOCOL_ADMIN, "GET", V2_PATH_NONE, "/_localecr/clock", NULL, NULL, admin_clock_get, 0, ROUTE_NO_AUTH},
+	{PROTOCOL_ADMIN, "GET", V2_PATH_NONE, "/_localecr/audit", NULL, NULL, admin_audit_list, 0, ROUTE_NO_AUTH},
 	{PROTOCOL_ADMIN, "POST", V2_PATH_NONE, "/_localecr/clock", NULL, NULL, admin_clock_set, 4 * KIB, ROUTE_NO_AUTH},
 	{PROTOCOL_ADMIN, "POST", V2_PATH_NONE, "/_localecr/policy/simulate", NULL, NULL, admin_policy_simulate,
 	 64 * KIB, ROUTE_NO_AUTH},

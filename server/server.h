@@ -43,12 +43,14 @@ struct server_config {
 	int db_busy_timeout_ms;
 	bool allow_immutable_repush;
 	double lifecycle_interval;   /* seconds between scheduled lifecycle runs; 0 = only on demand */
+	double audit_retention_days;
 };
 
 struct server {
 	struct server_config config;
 	struct registry *registry;
 	struct identity_store *identities; /* IAM mode only */
+	struct audit_log *audit;
 	struct MHD_Daemon *daemon;
 	unsigned char token_key[32];
 	double started_at;
@@ -146,6 +148,7 @@ struct request {
 	int status;
 	char err[2048];
 	char log_repository[REPOSITORY_NAME_MAX + 1];
+	char audit_event_name[64];     /* set where the route does not name the action (STS) */
 };
 
 /* routes.c */
@@ -278,6 +281,7 @@ int sts_dispatch(struct request *req);
 int admin_health(struct request *req);
 int admin_layer_download(struct request *req);
 int admin_clock_get(struct request *req);
+int admin_audit_list(struct request *req);
 int admin_clock_set(struct request *req);
 
 /* lifecycle_run.c */
@@ -291,6 +295,15 @@ int lifecycle_apply(struct server *srv, const struct repository *repo, json_t *e
 /* Apply every repository's policy (or only_name's, when not NULL). */
 int lifecycle_apply_all(struct server *srv, const char *only_name, json_t *expired, json_t *transitioned, int *out_count);
 int admin_lifecycle_run(struct request *req);
+
+/* audit_record.c */
+struct audit_log;
+/* Write the request's CloudTrail record (routes with an IAM action only). */
+void audit_record_request(struct request *req);
+json_t *audit_user_identity(const struct principal *p, const char *access_key);
+/* A CloudTrail AwsServiceEvent record (lifecycle's PolicyExecutionEvent). */
+json_t *audit_service_event(struct server *srv, const char *account, const char *region, const char *event_name,
+			    json_t *resources_new, json_t *details_new);
 
 /* simulate.c */
 int admin_policy_simulate(struct request *req);

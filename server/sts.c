@@ -266,7 +266,7 @@ int sts_dispatch(struct request *req)
 		return sts_error(req, status);
 	action = form_value(body, "Action");
 	if (action != NULL)
-		snprintf(req->log_repository, sizeof(req->log_repository), "sts:%s", action);
+		snprintf(req->audit_event_name, sizeof(req->audit_event_name), "%.63s", action);
 	if (action != NULL && strcmp(action, "GetCallerIdentity") == 0) {
 		status = get_caller_identity(req);
 	} else if (action != NULL && strcmp(action, "AssumeRole") == 0) {

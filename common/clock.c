@@ -1,6 +1,7 @@
 /* clock.c - wall clock plus a settable offset shared by all threads. */
 #include "clock.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,9 @@ double clock_now(void)
 
 void clock_set(double t)
 {
-	atomic_store(&clock_offset_us, (long long)((t - real_now()) * 1e6));
+	/* Round, so a clock set to a whole second does not read a microsecond
+	 * early and print as the second before. */
+	atomic_store(&clock_offset_us, llround((t - real_now()) * 1e6));
 }
 
 void clock_format_rfc3339(double t, char *out, size_t outlen)

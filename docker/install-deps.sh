@@ -7,7 +7,7 @@
 # Runs as root (apt-get).
 set -eu
 
-build="meson ninja-build pkg-config gcc libc6-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev"
+build="meson ninja-build pkg-config gcc libc6-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev libarchive-dev"
 # Clients and tools the test suite drives, plus what the fixture builder
 # runs (mmdebstrap downloads a Debian root file system from Debian's archive)
 # and clang with libFuzzer for the policy parser fuzz run.

@@ -602,3 +602,11 @@ int registry_upload_expire(struct registry *reg, double idle_seconds, int *out_r
 	*out_removed = (int)n;
 	return LCR_OK;
 }
+
+void registry_blob_file_path(struct registry *reg, const char *digest, char *out, size_t outlen)
+{
+	char relative[128];
+
+	blob_path(digest, relative, sizeof(relative));
+	snprintf(out, outlen, "%s/blobs/%s", reg->data_dir, relative);
+}

@@ -317,8 +317,9 @@ static int check_children(struct registry *reg, const struct repository *repo, c
 	return status;
 }
 
-/* Pushing an archived image again restores it, as ECR does. */
-static int restore_if_archived(struct registry *reg, int64_t image_id, char *err, size_t errlen)
+/* Pushing an archived image again restores it, as ECR does; *out_restored
+ * says whether it was archived. */
+static int restore_if_archived(struct registry *reg, int64_t image_id, bool *out_restored, char *err, size_t errlen)
 {
 	sqlite3_stmt *stmt = registry_prepare(reg,
 		"UPDATE images SET storage_class = 'STANDARD', last_activated_at = ?"
@@ -331,7 +332,10 @@ static int restore_if_archived(struct registry *reg, int64_t image_id, char *err
 	sqlite3_bind_int64(stmt, 2, image_id);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? LCR_OK : registry_db_error(reg, "restore image", err, errlen);
+	if (rc != SQLITE_DONE)
+		return registry_db_error(reg, "restore image", err, errlen);
+	*out_restored = sqlite3_changes(registry_db(reg)) > 0;
+	return LCR_OK;
 }
 
 int registry_image_set_storage_class(struct registry *reg, int64_t image_id, const char *storage_class, char *err,
@@ -356,7 +360,7 @@ int registry_image_set_storage_class(struct registry *reg, int64_t image_id, con
  * which. */
 static int upsert_image(struct registry *reg, const struct repository *repo, const char *digest,
 			const char *manifest, size_t len, const struct manifest_info *info, int64_t size,
-			int64_t *out_id, bool *out_created, char *err, size_t errlen)
+			int64_t *out_id, bool *out_created, bool *out_restored, char *err, size_t errlen)
 {
 	sqlite3_stmt *stmt = registry_prepare(reg, "SELECT id FROM images WHERE repository_id = ? AND digest = ?");
 	int rc;
@@ -371,7 +375,7 @@ static int upsert_image(struct registry *reg, const struct repository *repo, con
 		*out_id = sqlite3_column_int64(stmt, 0);
 	sqlite3_finalize(stmt);
 	if (rc == SQLITE_ROW)
-		return restore_if_archived(reg, *out_id, err, errlen);
+		return restore_if_archived(reg, *out_id, out_restored, err, errlen);
 	stmt = registry_prepare(reg,
 		"INSERT INTO images (repository_id, digest, media_type, artifact_media_type, manifest, size,"
 		" pushed_at, subject_digest, artifact_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -494,7 +498,7 @@ int registry_image_put(struct registry *reg, const struct repository *repo, cons
 		size = info.layers_size;
 	if (status == LCR_OK)
 		status = upsert_image(reg, repo, out->digest, manifest, len, &info, size, &image_id,
-				      &out->image_created, err, errlen);
+				      &out->image_created, &out->restored, err, errlen);
 	if (status == LCR_OK && tag != NULL)
 		status = set_tag(reg, repo, tag, image_id, &out->tag_changed, err, errlen);
 	if (status != LCR_OK) {

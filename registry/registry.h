@@ -170,6 +170,9 @@ int registry_blob_unlink(struct registry *reg, int64_t repository_id, const char
 int registry_blob_mount(struct registry *reg, int64_t from_repository_id, int64_t to_repository_id,
 			const char *digest, char *err, size_t errlen);
 
+/* The absolute path of a blob's file (for readers such as the scanner). */
+void registry_blob_file_path(struct registry *reg, const char *digest, char *out, size_t outlen);
+
 /* Upload sessions */
 
 /* Record an ECR UploadLayerPart of part_size bytes; a previous part smaller
@@ -212,6 +215,7 @@ struct image_put_result {
 	char digest[DIGEST_BUF];
 	bool image_created;  /* the digest was new in this repository */
 	bool tag_changed;    /* the tag was created or moved */
+	bool restored;       /* the image was archived and the push restored it */
 	char subject_digest[DIGEST_BUF]; /* OCI 1.1 subject, "" if none */
 };
 
@@ -272,6 +276,41 @@ int registry_lifecycle_preview_set(struct registry *reg, const struct repository
 /* Repositories of every registry that have a lifecycle policy. */
 int registry_lifecycle_repositories(struct registry *reg, struct repository **out, size_t *out_count, char *err,
 				    size_t errlen);
+
+/* Image scans (one current scan per image). */
+struct scan_record {
+	int64_t image_id;
+	char status[32];        /* PENDING, IN_PROGRESS, COMPLETE, FAILED, UNSUPPORTED_IMAGE */
+	char description[256];
+	double requested_at;
+	double completed_at;    /* 0 until done */
+	char *findings;         /* JSON text, owned; NULL until done */
+	char db_fingerprint[80];
+	double db_updated_at;
+};
+void scan_record_release(struct scan_record *r);
+/* SCAN_NOT_FOUND when the image was never scanned. */
+int registry_scan_get(struct registry *reg, int64_t image_id, struct scan_record *out);
+/* Create or replace the image's scan as PENDING, requested now. */
+int registry_scan_request(struct registry *reg, int64_t image_id);
+int registry_scan_set_status(struct registry *reg, int64_t image_id, const char *status, const char *description);
+int registry_scan_complete(struct registry *reg, int64_t image_id, const char *status, const char *description,
+			   const char *findings, const char *db_fingerprint, double db_updated_at);
+/* Image ids of PENDING or IN_PROGRESS scans, oldest first (restart resumes them). */
+int registry_scan_queue(struct registry *reg, int64_t **out, size_t *out_count);
+/* Image ids whose COMPLETE scan used another database than fingerprint. */
+int registry_scan_stale(struct registry *reg, const char *fingerprint, int64_t **out, size_t *out_count);
+/* Load an image and its repository by image id. */
+int registry_image_by_id(struct registry *reg, int64_t image_id, struct repository *out_repo, struct image *out_image);
+
+/* The registry scanning configuration as stored JSON (scan type and rules);
+ * defaults to BASIC with no rules. */
+int registry_scanning_config_get(struct registry *reg, const char *registry_id, const char *region, char *out_type,
+				 size_t typelen, char **out_rules);
+int registry_scanning_config_set(struct registry *reg, const char *registry_id, const char *region, const char *type,
+				 const char *rules);
+/* Set a repository's scanOnPush (PutImageScanningConfiguration). */
+int registry_repository_set_scan_on_push(struct registry *reg, struct repository *repo, bool scan_on_push);
 
 /* Record a pull (lastRecordedPullTime). */
 void registry_image_touch_pull(struct registry *reg, int64_t image_id);

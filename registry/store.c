@@ -12,7 +12,7 @@
  * A crash therefore leaves the old state or the new one, plus upload files
  * that the start-up sweep removes.
  *
- * Schema (version 5):
+ * Schema (version 6):
  *   repositories(id, registry_id, region, name, created_at, tag_mutability,
  *                scan_on_push, encryption_type, kms_key, policy_text,
  *                tag_mutability_filters, lifecycle_policy)
@@ -29,6 +29,9 @@
  *   account_settings(registry_id, region, name, value)
  *   registry_policies(registry_id, region, policy_text)
  *   lifecycle_previews(repository_id, policy_text, results, created_at)
+ *   scans(image_id, status, description, requested_at, completed_at,
+ *         findings, db_fingerprint, db_updated_at)        one per image
+ *   scanning_configurations(registry_id, region, scan_type, rules)
  * Migrations run in order from the version stored in schema_version.
  */
 #include "registry_int.h"
@@ -129,6 +132,22 @@ static const char *const migrations[] = {
 	" policy_text TEXT NOT NULL,"
 	" results TEXT NOT NULL,"
 	" created_at REAL NOT NULL);",
+	/* version 6: image scans and registry scanning configuration */
+	"CREATE TABLE scans ("
+	" image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,"
+	" status TEXT NOT NULL,"
+	" description TEXT,"
+	" requested_at REAL NOT NULL,"
+	" completed_at REAL,"
+	" findings TEXT,"
+	" db_fingerprint TEXT,"
+	" db_updated_at REAL);"
+	"CREATE TABLE scanning_configurations ("
+	" registry_id TEXT NOT NULL,"
+	" region TEXT NOT NULL,"
+	" scan_type TEXT NOT NULL,"
+	" rules TEXT NOT NULL,"
+	" PRIMARY KEY (registry_id, region));",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

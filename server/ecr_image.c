@@ -243,6 +243,7 @@ static int describe_listed(struct request *req, json_t *ids)
 		if (status != LCR_OK)
 			break;
 		json_array_append_new(details, image_detail_json(&req->repo, &img));
+		scans_describe_image(req->srv, &img, json_array_get(details, json_array_size(details) - 1));
 		image_release(&img);
 	}
 	if (status != LCR_OK) {
@@ -289,8 +290,10 @@ int ecr_describe_images(struct request *req)
 		return status;
 	}
 	details = json_array();
-	for (size_t i = start; i < start + page; i++)
+	for (size_t i = start; i < start + page; i++) {
 		json_array_append_new(details, image_detail_json(&req->repo, &images[i]));
+		scans_describe_image(req->srv, &images[i], json_array_get(details, json_array_size(details) - 1));
+	}
 	body = json_pack("{s:o}", "imageDetails", details);
 	ecr_page_token(body, start + page, kept);
 	request_respond_json(req, MHD_HTTP_OK, body);
@@ -417,9 +420,11 @@ int ecr_put_image(struct request *req)
 	}
 	status = registry_image_put(req->srv->registry, &req->repo, manifest, strlen(manifest), media_type, tag, &result,
 				    req->err, sizeof(req->err));
+	events_push(req->srv, &req->repo,
+		    status == LCR_OK && (result.image_created || result.tag_changed || result.restored), &result, tag);
 	if (status != LCR_OK)
 		return put_image_error(req, status);
-	if (!result.image_created && !result.tag_changed)
+	if (!result.image_created && !result.tag_changed && !result.restored)
 		return lcr_fail(LCR_ERR_IMAGE_ALREADY_EXISTS, req->err, sizeof(req->err),
 				"Image with digest '%s' and tag '%s' already exists in the repository with name '%s' in "
 				"registry with id '%s'",
@@ -454,10 +459,14 @@ static const char *delete_one(struct request *req, const char *digest, const cha
 		return "ImageNotFound";
 	if (tag != NULL) {
 		status = registry_tag_delete(req->srv->registry, &req->repo, tag, removed_digest, req->err, sizeof(req->err));
-		if (status == LCR_OK)
+		if (status == LCR_OK) {
 			json_array_append_new(deleted, image_id_json(img.digest, tag));
+			events_image_action(req->srv, &req->repo, "DELETE", true, img.digest, tag);
+		}
 	} else {
 		status = registry_image_delete(req->srv->registry, &req->repo, img.digest, req->err, sizeof(req->err));
+		if (status == LCR_OK)
+			events_image_action(req->srv, &req->repo, "DELETE", true, img.digest, img.ntags ? img.tags[0] : NULL);
 		if (status == LCR_OK && img.ntags == 0)
 			json_array_append_new(deleted, image_id_json(img.digest, NULL));
 		for (size_t i = 0; status == LCR_OK && i < img.ntags; i++)

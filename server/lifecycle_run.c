@@ -271,6 +271,10 @@ int lifecycle_apply(struct server *srv, const struct repository *repo, json_t *e
 			if (registry_image_set_storage_class(srv->registry, img->id, "ARCHIVE", detail, sizeof(detail)) != LCR_OK)
 				continue;
 			record_action(repo, img, "archived", priority);
+			events_emit(srv, repo->registry_id, repo->region, "ECR Image Action", json_array(),
+				    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "action-type", "UPDATE_STORAGE_CLASS", "result",
+					      "SUCCESS", "repository-name", repo->name, "image-digest", img->digest,
+					      "target-storage-class", "ARCHIVE", "manifest-media-type", img->media_type));
 			json_array_append_new(actions, image_action_json(img, priority));
 			json_array_append_new(transitioned, json_pack("{s:s, s:s, s:o, s:i, s:s}", "repositoryName",
 								      repo->name, "imageDigest", img->digest, "imageTags",

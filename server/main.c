@@ -33,6 +33,7 @@ static void usage(FILE *out)
 		"       localecr policy validate [--kind identity|resource|trust] FILE\n"
 		"       localecr audit query [--data-dir DIR] [--json] 'SQL'\n"
 		"       localecr audit export [--data-dir DIR] --out DIR [--since RFC3339]\n"
+		"       localecr events tail [--server URL] [--count N]\n"
 		"       localecr --help | --version\n"
 		"\n"
 		"A local, offline Amazon ECR: the OCI distribution API (/v2/) and the ECR\n"
@@ -64,6 +65,12 @@ static void usage(FILE *out)
 		"  --audit-retention-days DAYS\n"
 		"                       keep CloudTrail records this long (default 90; 0 keeps\n"
 		"                       them forever)\n"
+		"  --vuln-db DIR        folder of OSV advisories (*.json) to scan against; a\n"
+		"                       change to it rescans CONTINUOUS_SCAN repositories\n"
+		"  --events-file PATH   append every EventBridge-format event to PATH as a JSON line\n"
+		"  --event-rules FILE   rules (event pattern and webhook or file targets), JSON\n"
+		"  --allow-remote-webhooks\n"
+		"                       let webhook targets name hosts other than loopback\n"
 		"  --clock RFC3339      start the server clock at this time; it then advances in\n"
 		"                       real time and POST /_localecr/clock moves it\n"
 		"  --upload-expiry SECONDS\n"
@@ -95,7 +102,9 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 				   strcmp(opt, "--log-level") == 0 || strcmp(opt, "--upload-expiry") == 0 ||
 				   strcmp(opt, "--db-busy-timeout") == 0 || strcmp(opt, "--auth") == 0 ||
 				   strcmp(opt, "--identities") == 0 || strcmp(opt, "--registry-suffix") == 0 || strcmp(opt, "--clock") == 0 ||
-				   strcmp(opt, "--lifecycle-interval") == 0 || strcmp(opt, "--audit-retention-days") == 0;
+				   strcmp(opt, "--lifecycle-interval") == 0 || strcmp(opt, "--audit-retention-days") == 0 ||
+				   strcmp(opt, "--events-file") == 0 || strcmp(opt, "--event-rules") == 0 ||
+				   strcmp(opt, "--vuln-db") == 0;
 
 		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
 			usage(stdout);
@@ -103,6 +112,10 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 		}
 		if (strcmp(opt, "--create-on-push") == 0) {
 			config->create_on_push = true;
+			continue;
+		}
+		if (strcmp(opt, "--allow-remote-webhooks") == 0) {
+			config->allow_remote_webhooks = true;
 			continue;
 		}
 		if (strcmp(opt, "--allow-immutable-repush") == 0) {
@@ -135,6 +148,12 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 				return -1;
 			}
 			snprintf(config->region, sizeof(config->region), "%s", value);
+		} else if (strcmp(opt, "--vuln-db") == 0) {
+			snprintf(config->vuln_db, sizeof(config->vuln_db), "%s", value);
+		} else if (strcmp(opt, "--events-file") == 0) {
+			snprintf(config->events_file, sizeof(config->events_file), "%s", value);
+		} else if (strcmp(opt, "--event-rules") == 0) {
+			snprintf(config->event_rules, sizeof(config->event_rules), "%s", value);
 		} else if (strcmp(opt, "--audit-retention-days") == 0) {
 			char *end;
 			double days = strtod(value, &end);
@@ -254,6 +273,11 @@ static int serve(int argc, char **argv)
 		registry_close(srv.registry);
 		return 1;
 	}
+	if (events_start(&srv, err, sizeof(err)) != LCR_OK) {
+		log_error("cannot start events: %s", err);
+		registry_close(srv.registry);
+		return 1;
+	}
 	if (server_start(&srv, err, sizeof(err)) != LCR_OK) {
 		log_error("%s", err);
 		registry_close(srv.registry);
@@ -262,6 +286,8 @@ static int serve(int argc, char **argv)
 	srv.last_lifecycle_run = clock_now();
 	if (audit_open(srv.config.data_dir, srv.config.audit_retention_days, &srv.audit, err, sizeof(err)) != LCR_OK)
 		log_warn("audit trail disabled: %s", err);
+	if (scans_start(&srv) != LCR_OK)
+		log_warn("cannot start the scan worker; scans stay queued");
 	if (maintenance_start(&srv) != LCR_OK)
 		log_warn("cannot start the maintenance thread; idle uploads will not expire");
 	log_info("localecr %s listening on http://%s (data dir %s, account %s, region %s, %s mode%s)",
@@ -271,7 +297,9 @@ static int serve(int argc, char **argv)
 	log_info("received signal %d, stopping", sig);
 	server_stop(&srv);
 	maintenance_stop(&srv);
+	scans_stop();
 	audit_close(srv.audit);
+	events_stop();
 	registry_close(srv.registry);
 	identity_store_free(srv.identities);
 	log_info("stopped");
@@ -431,6 +459,8 @@ int main(int argc, char **argv)
 		return policy_command(argc - 2, argv + 2);
 	if (strcmp(argv[1], "audit") == 0)
 		return audit_command(argc - 2, argv + 2);
+	if (strcmp(argv[1], "events") == 0)
+		return events_tail_command(argc - 2, argv + 2);
 	fprintf(stderr, "localecr: unknown command '%s'; see localecr --help\n", argv[1]);
 	return 2;
 }

@@ -68,6 +68,7 @@ static void *maintenance_main(void *arg)
 		if (registry_upload_expire(srv->registry, srv->config.upload_expiry, &removed) != LCR_OK)
 			log_warn("upload expiry pass failed; retrying on the next pass");
 		run_lifecycle_if_due(srv);
+		scans_check_database(srv);
 		pthread_mutex_lock(&srv->maintenance_lock);
 	}
 	pthread_mutex_unlock(&srv->maintenance_lock);

@@ -44,6 +44,10 @@ struct server_config {
 	bool allow_immutable_repush;
 	double lifecycle_interval;   /* seconds between scheduled lifecycle runs; 0 = only on demand */
 	double audit_retention_days;
+	char events_file[1024];       /* every event as a JSON line; "" = none */
+	char event_rules[1024];       /* rules file; "" = none */
+	bool allow_remote_webhooks;
+	char vuln_db[1024];           /* OSV advisories folder; "" = no database */
 };
 
 struct server {
@@ -304,6 +308,42 @@ json_t *audit_user_identity(const struct principal *p, const char *access_key);
 /* A CloudTrail AwsServiceEvent record (lifecycle's PolicyExecutionEvent). */
 json_t *audit_service_event(struct server *srv, const char *account, const char *region, const char *event_name,
 			    json_t *resources_new, json_t *details_new);
+
+/* events.c */
+int events_start(struct server *srv, char *err, size_t errlen);
+void events_stop(void);
+/* Emit an EventBridge event; takes both references. */
+void events_emit(struct server *srv, const char *account, const char *region, const char *detail_type,
+		 json_t *resources_new, json_t *detail_new);
+/* "ECR Image Action" with action PUSH, DELETE ...; digest and tag may be NULL. */
+void events_image_action(struct server *srv, const struct repository *repo, const char *action, bool success,
+			 const char *digest, const char *tag);
+/* PUSH success or failure of a manifest, plus a referrer event when it has
+ * a subject. */
+void events_push(struct server *srv, const struct repository *repo, bool success, const struct image_put_result *result,
+		 const char *tag);
+int admin_events_list(struct request *req);
+int admin_event_deliveries(struct request *req);
+int events_tail_command(int argc, char **argv);
+
+/* scan.c */
+int scans_start(struct server *srv);
+void scans_stop(void);
+/* Queue a scan of digest when the repository scans on push. */
+void scans_on_push(struct server *srv, const struct repository *repo, const char *digest);
+/* Reload the database when its folder changed; queue continuous rescans. */
+void scans_check_database(struct server *srv);
+/* Add imageScanStatus and imageScanFindingsSummary to a DescribeImages entry. */
+void scans_describe_image(struct server *srv, const struct image *img, json_t *detail);
+const char *scan_frequency(struct server *srv, const struct repository *repo, char *type, size_t typelen,
+			   json_t **out_filters);
+int ecr_start_image_scan(struct request *req);
+int ecr_describe_image_scan_findings(struct request *req);
+int ecr_put_image_scanning_configuration(struct request *req);
+int ecr_put_registry_scanning_configuration(struct request *req);
+int ecr_get_registry_scanning_configuration(struct request *req);
+int ecr_batch_get_repository_scanning_configuration(struct request *req);
+int admin_vulndb_reload(struct request *req);
 
 /* simulate.c */
 int admin_policy_simulate(struct request *req);

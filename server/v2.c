@@ -377,6 +377,7 @@ int v2_manifest_put(struct request *req)
 	status = registry_image_put(req->srv->registry, &req->repo, req->body.data ? req->body.data : "", req->body.len,
 				    request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE), tag, &result, req->err,
 				    sizeof(req->err));
+	events_push(req->srv, &req->repo, status == LCR_OK, &result, tag);
 	if (status != LCR_OK)
 		return status;
 	resp = response_empty();
@@ -406,6 +407,8 @@ int v2_manifest_delete(struct request *req)
 		return lcr_fail(status, req->err, sizeof(req->err), "Requested image not found");
 	if (status != LCR_OK)
 		return status;
+	events_image_action(req->srv, &req->repo, "DELETE", true, digest_syntax(req->reference) ? req->reference : digest,
+			    digest_syntax(req->reference) ? NULL : req->reference);
 	request_respond(req, MHD_HTTP_ACCEPTED, response_empty());
 	return LCR_OK;
 }

@@ -237,6 +237,13 @@ class LocalEcrServer:
             self._basic_auth = "Basic " + token
         return self._basic_auth
 
+    def renew_token(self):
+        """Forget the cached /v2/ token, so the next request gets a new one.
+
+        Tokens last 12 hours on the server's clock, so tests that move the clock further renew them.
+        """
+        self._basic_auth = None
+
     # Raw JSON API
 
     def ecr_request(self, operation: str, body, *, sign=True, headers=None) -> requests.Response:
@@ -576,6 +583,13 @@ def signed_sts_request(server, keys: Keys, params: dict, *, region: str = REGION
 def server_now(server) -> datetime.datetime:
     """The server's clock (GET /_localecr/clock), which --clock and POST /_localecr/clock move."""
     response = server.http.get(server.url + "/_localecr/clock", timeout=HTTP_TIMEOUT_SECONDS)
+    assert response.status_code == 200, response.text
+    return datetime.datetime.fromisoformat(response.json()["now"].replace("Z", "+00:00"))
+
+
+def set_clock(server, now: str) -> datetime.datetime:
+    """Set the server's clock to `now` (RFC 3339) and return its new time."""
+    response = server.http.post(server.url + "/_localecr/clock", json={"now": now}, timeout=HTTP_TIMEOUT_SECONDS)
     assert response.status_code == 200, response.text
     return datetime.datetime.fromisoformat(response.json()["now"].replace("Z", "+00:00"))
 

@@ -16,20 +16,29 @@ import { fileURLToPath } from "node:url";
 
 import {
   BatchCheckLayerAvailabilityCommand,
+  BatchGetImageCommand,
   CompleteLayerUploadCommand,
   CreateRepositoryCommand,
+  DescribeImagesCommand,
   DescribeRegistryCommand,
+  DescribeRepositoriesCommand,
   ECRClient,
   GetAccountSettingCommand,
   GetAuthorizationTokenCommand,
   GetDownloadUrlForLayerCommand,
+  GetLifecyclePolicyPreviewCommand,
   InitiateLayerUploadCommand,
   ListImageReferrersCommand,
+  ListImagesCommand,
   ListTagsForResourceCommand,
   PutAccountSettingCommand,
   PutImageCommand,
+  PutImageTagMutabilityCommand,
+  PutLifecyclePolicyCommand,
+  StartLifecyclePolicyPreviewCommand,
   TagResourceCommand,
   UntagResourceCommand,
+  UpdateImageStorageClassCommand,
   UploadLayerPartCommand,
 } from "@aws-sdk/client-ecr";
 
@@ -416,5 +425,196 @@ describe("ListImageReferrers", () => {
     await expectError(ecr.send(new ListImageReferrersCommand({
       repositoryName: `no-such-repository-${process.pid}`, subjectId: { imageDigest: sha256("x") },
     })), "RepositoryNotFoundException");
+  });
+});
+
+// Push a small image with the layer API: a config and a layer derived from seed, tagged when tag is given.
+async function pushImage(repositoryName, seed, tag) {
+  const layer = bytesOf(`${seed} layer`, 200);
+  const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", seed, rootfs: { type: "layers", diff_ids: [] } }));
+  const layerDigest = await uploadLayer(repositoryName, layer);
+  const configDigest = await uploadLayer(repositoryName, config);
+  const document = {
+    schemaVersion: 2, mediaType: OCI_MANIFEST,
+    config: { mediaType: OCI_CONFIG, digest: configDigest, size: config.length },
+    layers: [{ mediaType: OCI_LAYER, digest: layerDigest, size: layer.length }],
+  };
+  const pushed = await putManifest(repositoryName, document, tag);
+  return { ...pushed, manifest: JSON.stringify(document), mediaType: OCI_MANIFEST };
+}
+
+function immutableMessage(repositoryName, tag) {
+  return `The image tag '${tag}' already exists in the '${repositoryName}' repository and cannot be overwritten because the tag is immutable.`;
+}
+
+async function expectErrorMessage(promise, name, message) {
+  await assert.rejects(promise, (error) => {
+    assert.equal(error.name, name, `expected ${name}, got ${error.name}: ${error.message}`);
+    assert.equal(error.$metadata?.httpStatusCode, 400);
+    assert.equal(error.message, message);
+    return true;
+  });
+}
+
+async function putAgain(repositoryName, image, tag) {
+  return ecr.send(new PutImageCommand({ repositoryName, imageManifest: image.manifest, imageManifestMediaType: image.mediaType, imageTag: tag }));
+}
+
+async function tagTarget(repositoryName, tag) {
+  const response = await ecr.send(new BatchGetImageCommand({ repositoryName, imageIds: [{ imageTag: tag }] }));
+  return response.images[0].imageId.imageDigest;
+}
+
+const wildcard = (...patterns) => patterns.map((filter) => ({ filterType: "WILDCARD", filter }));
+
+describe("tag mutability exclusion filters", () => {
+  test("CreateRepository and DescribeRepositories carry the filters", async () => {
+    const filters = wildcard("latest", "dev-*");
+    const repo = await newRepository("exclusions", { imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: filters });
+    const described = await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [repo.name] }));
+    assert.equal(described.repositories[0].imageTagMutability, "IMMUTABLE_WITH_EXCLUSION");
+    assert.deepEqual(described.repositories[0].imageTagMutabilityExclusionFilters, filters);
+  });
+
+  test("IMMUTABLE_WITH_EXCLUSION protects the tags no filter matches", async () => {
+    const repo = await newRepository("immutable-excl", { imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: wildcard("latest", "dev-*") });
+    const first = await pushImage(repo.name, "immutable-excl first", "v1");
+    await putAgain(repo.name, first, "latest");
+    await putAgain(repo.name, first, "dev-1");
+    const second = await pushImage(repo.name, "immutable-excl second");
+
+    await expectErrorMessage(putAgain(repo.name, second, "v1"), "ImageTagAlreadyExistsException", immutableMessage(repo.name, "v1"));
+    await putAgain(repo.name, second, "latest");
+    await putAgain(repo.name, second, "dev-1");
+
+    assert.equal(await tagTarget(repo.name, "v1"), first.digest);
+    assert.equal(await tagTarget(repo.name, "latest"), second.digest);
+    assert.equal(await tagTarget(repo.name, "dev-1"), second.digest);
+  });
+
+  test("MUTABLE_WITH_EXCLUSION protects the tags a filter matches", async () => {
+    const repo = await newRepository("mutable-excl");
+    const put = await ecr.send(new PutImageTagMutabilityCommand({
+      repositoryName: repo.name, imageTagMutability: "MUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: wildcard("release-*"),
+    }));
+    assert.equal(put.imageTagMutability, "MUTABLE_WITH_EXCLUSION");
+    assert.deepEqual(put.imageTagMutabilityExclusionFilters, wildcard("release-*"));
+    const first = await pushImage(repo.name, "mutable-excl first", "release-1");
+    await putAgain(repo.name, first, "latest");
+    const second = await pushImage(repo.name, "mutable-excl second");
+
+    await expectErrorMessage(putAgain(repo.name, second, "release-1"), "ImageTagAlreadyExistsException", immutableMessage(repo.name, "release-1"));
+    await putAgain(repo.name, second, "latest");
+
+    assert.equal(await tagTarget(repo.name, "release-1"), first.digest);
+    assert.equal(await tagTarget(repo.name, "latest"), second.digest);
+  });
+
+  test("filters go only with the *_WITH_EXCLUSION settings", async () => {
+    repositoryCounter += 1;
+    const repositoryName = `exclusion-rules-${process.pid}-${repositoryCounter}`;
+    for (const imageTagMutability of ["MUTABLE", "IMMUTABLE"]) {
+      await expectError(ecr.send(new CreateRepositoryCommand({ repositoryName, imageTagMutability, imageTagMutabilityExclusionFilters: wildcard("latest") })),
+        "InvalidParameterException");
+    }
+    for (const imageTagMutability of ["IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION"]) {
+      await expectErrorMessage(ecr.send(new CreateRepositoryCommand({ repositoryName, imageTagMutability })), "InvalidParameterException",
+        "Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: " +
+        `'ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is set as ${imageTagMutability}'`);
+    }
+    await expectError(ecr.send(new CreateRepositoryCommand({
+      repositoryName, imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: wildcard("a", "b", "c", "d", "e", "f"),
+    })), "InvalidParameterException");
+    await expectError(ecr.send(new CreateRepositoryCommand({
+      repositoryName, imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: wildcard("no spaces"),
+    })), "InvalidParameterException");
+    await expectError(ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [repositoryName] })), "RepositoryNotFoundException");
+  });
+});
+
+describe("archive storage class", () => {
+  test("UpdateImageStorageClass archives and restores an image", async () => {
+    const repo = await newRepository("storage-class");
+    const image = await pushImage(repo.name, "storage class", "v1");
+
+    const archived = await ecr.send(new UpdateImageStorageClassCommand({
+      repositoryName: repo.name, imageId: { imageTag: "v1" }, targetStorageClass: "ARCHIVE",
+    }));
+    assert.deepEqual([archived.registryId, archived.repositoryName, archived.imageId, archived.imageStatus],
+      [ACCOUNT, repo.name, { imageDigest: image.digest, imageTag: "v1" }, "ARCHIVED"]);
+
+    const active = await ecr.send(new DescribeImagesCommand({ repositoryName: repo.name }));
+    assert.deepEqual(active.imageDetails, []);
+    const hidden = await ecr.send(new DescribeImagesCommand({ repositoryName: repo.name, filter: { imageStatus: "ARCHIVED" } }));
+    assert.equal(hidden.imageDetails.length, 1);
+    assert.equal(hidden.imageDetails[0].imageStatus, "ARCHIVED");
+    assert.ok(hidden.imageDetails[0].lastArchivedAt instanceof Date);
+    const listed = await ecr.send(new ListImagesCommand({ repositoryName: repo.name }));
+    assert.deepEqual(listed.imageIds, [{ imageDigest: image.digest, imageTag: "v1" }]);
+    const pulled = await ecr.send(new BatchGetImageCommand({ repositoryName: repo.name, imageIds: [{ imageTag: "v1" }] }));
+    assert.deepEqual(pulled.images, []);
+    assert.equal(pulled.failures[0].failureCode, "ImageNotFound");
+
+    await expectError(ecr.send(new UpdateImageStorageClassCommand({
+      repositoryName: repo.name, imageId: { imageDigest: image.digest }, targetStorageClass: "ARCHIVE",
+    })), "ImageStorageClassUpdateNotSupportedException");
+
+    const restored = await ecr.send(new UpdateImageStorageClassCommand({
+      repositoryName: repo.name, imageId: { imageDigest: image.digest }, targetStorageClass: "STANDARD",
+    }));
+    assert.equal(restored.imageStatus, "ACTIVE");
+    assert.deepEqual(restored.imageId, { imageDigest: image.digest });
+    const described = await ecr.send(new DescribeImagesCommand({ repositoryName: repo.name, filter: { imageStatus: "ANY" } }));
+    assert.equal(described.imageDetails.length, 1);
+    assert.equal(described.imageDetails[0].imageStatus, "ACTIVE");
+    assert.ok(described.imageDetails[0].lastActivatedAt instanceof Date);
+    assert.ok(described.imageDetails[0].lastActivatedAt >= described.imageDetails[0].lastArchivedAt);
+    const again = await ecr.send(new BatchGetImageCommand({ repositoryName: repo.name, imageIds: [{ imageTag: "v1" }] }));
+    assert.equal(again.images[0].imageManifest, image.manifest);
+
+    await expectError(ecr.send(new UpdateImageStorageClassCommand({
+      repositoryName: repo.name, imageId: { imageTag: "v1" }, targetStorageClass: "STANDARD",
+    })), "ImageStorageClassUpdateNotSupportedException");
+    await expectError(ecr.send(new UpdateImageStorageClassCommand({
+      repositoryName: repo.name, imageId: { imageTag: "missing" }, targetStorageClass: "ARCHIVE",
+    })), "ImageNotFoundException");
+  });
+
+  test("a lifecycle preview reports transitions to the archive", async () => {
+    const repo = await newRepository("preview-archive");
+    const images = [];
+    for (const n of [1, 2, 3]) images.push(await pushImage(repo.name, `preview archive ${n}`, `keep-${n}`));
+    const lifecyclePolicyText = JSON.stringify({
+      rules: [{
+        rulePriority: 1, description: "archive all but the newest",
+        selection: { tagStatus: "tagged", tagPrefixList: ["keep"], countType: "imageCountMoreThan", countNumber: 1 },
+        action: { type: "transition", targetStorageClass: "archive" },
+      }],
+    });
+    await ecr.send(new PutLifecyclePolicyCommand({ repositoryName: repo.name, lifecyclePolicyText }));
+    const started = await ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName: repo.name }));
+    assert.equal(started.status, "IN_PROGRESS");
+
+    const preview = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName: repo.name }));
+
+    assert.equal(preview.status, "COMPLETE");
+    const results = Object.fromEntries(preview.previewResults.map((result) => [result.imageDigest, result]));
+    assert.deepEqual(Object.keys(results).sort(), [images[0].digest, images[1].digest].sort());
+    for (const result of preview.previewResults) {
+      assert.deepEqual(result.action, { type: "TRANSITION", targetStorageClass: "ARCHIVE" });
+      assert.equal(result.appliedRulePriority, 1);
+      assert.equal(result.storageClass, "STANDARD");
+      assert.ok(result.imagePushedAt instanceof Date);
+    }
+    assert.equal(preview.summary.expiringImageTotalCount, 0);
+    assert.deepEqual(preview.summary.transitioningImageTotalCounts, [{ targetStorageClass: "ARCHIVE", imageTotalCount: 2 }]);
+
+    // The same run through the admin endpoint archives those two.
+    const run = await (await fetch(`${endpoint}/_localecr/lifecycle/run`, {
+      method: "POST", body: JSON.stringify({ repository: repo.name }),
+    })).json();
+    assert.deepEqual(run.transitioned.map((entry) => entry.imageDigest).sort(), [images[0].digest, images[1].digest].sort());
+    const archived = await ecr.send(new DescribeImagesCommand({ repositoryName: repo.name, filter: { imageStatus: "ARCHIVED" } }));
+    assert.deepEqual(archived.imageDetails.map((detail) => detail.imageDigest).sort(), [images[0].digest, images[1].digest].sort());
   });
 });

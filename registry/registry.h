@@ -300,6 +300,11 @@ int registry_scan_complete(struct registry *reg, int64_t image_id, const char *s
 int registry_scan_queue(struct registry *reg, int64_t **out, size_t *out_count);
 /* Image ids whose COMPLETE scan used another database than fingerprint. */
 int registry_scan_stale(struct registry *reg, const char *fingerprint, int64_t **out, size_t *out_count);
+/* Call fn for every completed scan (repository name, image digest, tags
+ * joined with commas, findings JSON); stops when fn returns non-zero. */
+int registry_scan_each(struct registry *reg, int (*fn)(void *ctx, const char *repository, const char *digest,
+						     const char *tags, const char *findings),
+		       void *ctx);
 /* Load an image and its repository by image id. */
 int registry_image_by_id(struct registry *reg, int64_t image_id, struct repository *out_repo, struct image *out_image);
 

@@ -220,3 +220,23 @@ int registry_repository_set_scan_on_push(struct registry *reg, struct repository
 	repo->scan_on_push = scan_on_push;
 	return LCR_OK;
 }
+
+int registry_scan_each(struct registry *reg, int (*fn)(void *ctx, const char *repository, const char *digest,
+						     const char *tags, const char *findings),
+		       void *ctx)
+{
+	sqlite3_stmt *stmt = registry_prepare(reg,
+		"SELECT r.name, i.digest, (SELECT group_concat(tag, ',') FROM image_tags t WHERE t.image_id = i.id),"
+		" s.findings FROM scans s JOIN images i ON i.id = s.image_id JOIN repositories r ON r.id = i.repository_id"
+		" WHERE s.status = 'COMPLETE' ORDER BY r.name, i.pushed_at DESC");
+	int status = LCR_OK;
+
+	if (stmt == NULL)
+		return LCR_ERR_INTERNAL;
+	while (status == LCR_OK && sqlite3_step(stmt) == SQLITE_ROW)
+		status = fn(ctx, (const char *)sqlite3_column_text(stmt, 0), (const char *)sqlite3_column_text(stmt, 1),
+			    sqlite3_column_text(stmt, 2) ? (const char *)sqlite3_column_text(stmt, 2) : "",
+			    sqlite3_column_text(stmt, 3) ? (const char *)sqlite3_column_text(stmt, 3) : "{}");
+	sqlite3_finalize(stmt);
+	return status;
+}

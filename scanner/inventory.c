@@ -252,10 +252,11 @@ static bool dpkg_emit(const struct dpkg_paragraph *para, bool status_d, const st
 			if (close != NULL)
 				fields.source_version = field_trim((struct field){open + 1, (size_t)(close - open - 1)});
 		}
+		/* Without a source name a version alone means nothing. */
+		if (fields.source_name.len == 0 || fields.source_version.len == 0)
+			fields.source_version = (struct field){NULL, 0};
 		if (fields.source_name.len == 0)
 			fields.source_name = (struct field){NULL, 0};
-		if (fields.source_version.p != NULL && fields.source_version.len == 0)
-			fields.source_version = (struct field){NULL, 0};
 	}
 	fields.package_manager = "OS";
 	return package_append(list, origin, &fields);

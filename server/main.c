@@ -34,6 +34,8 @@ static void usage(FILE *out)
 		"       localecr audit query [--data-dir DIR] [--json] 'SQL'\n"
 		"       localecr audit export [--data-dir DIR] --out DIR [--since RFC3339]\n"
 		"       localecr events tail [--server URL] [--count N]\n"
+		"       localecr report findings [--data-dir DIR] [--severity LEVEL] [--repository NAME]\n"
+		"                                [--format table|json|csv]\n"
 		"       localecr --help | --version\n"
 		"\n"
 		"A local, offline Amazon ECR: the OCI distribution API (/v2/) and the ECR\n"
@@ -461,6 +463,8 @@ int main(int argc, char **argv)
 		return audit_command(argc - 2, argv + 2);
 	if (strcmp(argv[1], "events") == 0)
 		return events_tail_command(argc - 2, argv + 2);
+	if (strcmp(argv[1], "report") == 0)
+		return report_command(argc - 2, argv + 2, DEFAULT_DATA_DIR);
 	fprintf(stderr, "localecr: unknown command '%s'; see localecr --help\n", argv[1]);
 	return 2;
 }

@@ -345,6 +345,9 @@ int ecr_get_registry_scanning_configuration(struct request *req);
 int ecr_batch_get_repository_scanning_configuration(struct request *req);
 int admin_vulndb_reload(struct request *req);
 
+/* report.c: `localecr report findings ...`; returns the exit status. */
+int report_command(int argc, char **argv, const char *default_data_dir);
+
 /* simulate.c */
 int admin_policy_simulate(struct request *req);
 /* `localecr policy simulate|validate ...`; returns the exit status. */

@@ -8,27 +8,32 @@
 #include <string.h>
 #include <time.h>
 
-/* Offset in microseconds, so it can be read and written atomically. */
-static _Atomic long long clock_offset_us;
+/* Offset from the real clock in nanoseconds, read and written atomically. */
+static _Atomic long long clock_offset_ns;
 
-static double real_now(void)
+static long long real_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 double clock_now(void)
 {
-	return real_now() + (double)atomic_load(&clock_offset_us) / 1e6;
+	long long now = real_now_ns() + atomic_load(&clock_offset_ns);
+
+	/* Whole seconds and the fraction separately, so a clock set to a
+	 * whole second never reads as the second before. */
+	return (double)(now / 1000000000LL) + (double)(now % 1000000000LL) / 1e9;
 }
 
 void clock_set(double t)
 {
-	/* Round, so a clock set to a whole second does not read a microsecond
-	 * early and print as the second before. */
-	atomic_store(&clock_offset_us, llround((t - real_now()) * 1e6));
+	double whole = floor(t);
+	long long target = (long long)whole * 1000000000LL + llround((t - whole) * 1e9);
+
+	atomic_store(&clock_offset_ns, target - real_now_ns());
 }
 
 void clock_format_rfc3339(double t, char *out, size_t outlen)

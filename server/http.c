@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -88,6 +89,16 @@ void request_respond_json(struct request *req, unsigned http_status, json_t *bod
 	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	request_respond(req, http_status, resp);
+}
+
+/* Seconds on the monotonic clock: durations stay right when the server
+ * clock is moved. */
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static enum protocol protocol_of_url(const char *url)
@@ -213,6 +224,7 @@ static struct request *request_new(struct server *srv, struct MHD_Connection *co
 	req->srv = srv;
 	req->conn = conn;
 	req->started = clock_now();
+	req->started_mono = monotonic_seconds();
 	req->url = strdup(url);
 	uuid_generate_v4(req->id);
 	snprintf(req->method, sizeof(req->method), "%s", method);
@@ -411,7 +423,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		   req->id, req->client, req->method, path, repo, principal, req->http_status,
 		   req->status == LCR_OK ? "-" : lcr_status_info(req->status)->name,
 		   (unsigned long long)req->bytes_in, (unsigned long long)req->bytes_out,
-		   (clock_now() - req->started) * 1000.0,
+		   (monotonic_seconds() - req->started_mono) * 1000.0,
 		   code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
 	request_free(req);
 	*con_cls = NULL;

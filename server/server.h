@@ -118,7 +118,8 @@ struct request {
 	char id[UUID_BUF];
 	char method[16];
 	char *url;
-	double started;
+	double started;         /* server clock, for records */
+	double started_mono;    /* monotonic seconds, for durations */
 	char client[64];
 
 	/* /v2/ path parts, owned */

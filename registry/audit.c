@@ -534,3 +534,30 @@ int audit_export(const char *data_dir, const char *out_dir, double since, FILE *
 	fprintf(out, "%d file(s) written\n", files);
 	return rc;
 }
+
+void audit_reset(struct audit_log *log)
+{
+	if (log == NULL)
+		return;
+	audit_flush(log);
+	pthread_mutex_lock(&log->lock);
+	sqlite3_exec(log->db, "DELETE FROM cloudtrail", NULL, NULL, NULL);
+	pthread_mutex_unlock(&log->lock);
+}
+
+long long audit_count(struct audit_log *log)
+{
+	sqlite3_stmt *stmt = NULL;
+	long long n = 0;
+
+	if (log == NULL)
+		return 0;
+	audit_flush(log);
+	pthread_mutex_lock(&log->lock);
+	if (sqlite3_prepare_v2(log->db, "SELECT count(*) FROM cloudtrail", -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		n = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	pthread_mutex_unlock(&log->lock);
+	return n;
+}

@@ -29,6 +29,10 @@ void audit_submit(struct audit_log *log, struct json_t *record_new);
 /* Write everything queued now (tests and shutdown). */
 void audit_flush(struct audit_log *log);
 
+/* Delete every record (POST /_localecr/reset). */
+void audit_reset(struct audit_log *log);
+long long audit_count(struct audit_log *log);
+
 /* Records matching the filters (NULL = any), newest first, at most limit,
  * as a new JSON array. since/until are epoch seconds, 0 = open. */
 struct json_t *audit_list(struct audit_log *log, const char *event_name, const char *principal, const char *error_code,

@@ -78,6 +78,13 @@ void registry_close(struct registry *reg);
 #define REGISTRY_BUSY_TIMEOUT_DEFAULT_MS 10000
 void registry_set_busy_timeout(struct registry *reg, int milliseconds);
 
+/* Remove every repository, image, blob, upload, setting and policy (the
+ * token key stays, so tokens keep working). */
+int registry_reset(struct registry *reg, char *err, size_t errlen);
+/* Counts of what is stored, as a new JSON object. */
+struct json_t;
+int registry_state(struct registry *reg, struct json_t **out);
+
 /* Read the secret file name in the data directory, creating it with len
  * random bytes (mode 0600, written then renamed) on first use. */
 int registry_secret_load(struct registry *reg, const char *name, unsigned char *out, size_t len, char *err,

@@ -36,6 +36,8 @@
  */
 #include "registry_int.h"
 
+#include <jansson.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -523,4 +525,89 @@ void registry_set_busy_timeout(struct registry *reg, int milliseconds)
 void registry_set_allow_immutable_repush(struct registry *reg, bool allow)
 {
 	reg->allow_immutable_repush = allow;
+}
+
+/* Remove every file in the directory fd names (one level). */
+static void empty_directory(int parent_fd, const char *name)
+{
+	int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *entry;
+
+	while (dir != NULL && (entry = readdir(dir)) != NULL)
+		if (entry->d_name[0] != '.')
+			unlinkat(dirfd(dir), entry->d_name, 0);
+	if (dir != NULL)
+		closedir(dir);
+	else if (fd >= 0)
+		close(fd);
+}
+
+int registry_reset(struct registry *reg, char *err, size_t errlen)
+{
+	static const char *const tables[] = {"repositories", "blobs", "account_settings", "registry_policies",
+					     "scanning_configurations", "uploads"};
+	int sha_fd;
+	DIR *dir;
+	struct dirent *entry;
+	int status = registry_begin(reg, err, errlen);
+
+	for (size_t i = 0; status == LCR_OK && i < sizeof(tables) / sizeof(tables[0]); i++) {
+		char sql[80];
+
+		snprintf(sql, sizeof(sql), "DELETE FROM %s", tables[i]);
+		status = registry_exec(reg, sql, err, errlen);
+	}
+	if (status != LCR_OK) {
+		registry_rollback(reg);
+		return status;
+	}
+	status = registry_commit(reg, err, errlen);
+	if (status != LCR_OK)
+		return status;
+	/* The rows are gone, so no request can reach these files any more. */
+	sha_fd = openat(reg->blobs_fd, "sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dir = sha_fd >= 0 ? fdopendir(sha_fd) : NULL;
+	while (dir != NULL && (entry = readdir(dir)) != NULL) {
+		if (entry->d_name[0] == '.')
+			continue;
+		empty_directory(dirfd(dir), entry->d_name);
+		unlinkat(dirfd(dir), entry->d_name, AT_REMOVEDIR);
+	}
+	if (dir != NULL)
+		closedir(dir);
+	else if (sha_fd >= 0)
+		close(sha_fd);
+	empty_directory(reg->dir_fd, "uploads");
+	pthread_mutex_lock(&reg->hash_lock);
+	registry_hash_states_free(reg);
+	pthread_mutex_unlock(&reg->hash_lock);
+	return LCR_OK;
+}
+
+int registry_state(struct registry *reg, json_t **out)
+{
+	static const char *const queries[][2] = {
+		{"repositories", "SELECT count(*) FROM repositories"},
+		{"images", "SELECT count(*) FROM images"},
+		{"tags", "SELECT count(*) FROM image_tags"},
+		{"blobs", "SELECT count(*) FROM blobs"},
+		{"blobBytes", "SELECT coalesce(sum(size), 0) FROM blobs"},
+		{"uploads", "SELECT count(*) FROM uploads"},
+		{"scans", "SELECT count(*) FROM scans"},
+		{"archivedImages", "SELECT count(*) FROM images WHERE storage_class = 'ARCHIVE'"},
+		{"lifecyclePolicies", "SELECT count(*) FROM repositories WHERE lifecycle_policy IS NOT NULL"},
+		{"repositoryPolicies", "SELECT count(*) FROM repositories WHERE policy_text IS NOT NULL"},
+	};
+	json_t *state = json_object();
+
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		sqlite3_stmt *stmt = registry_prepare(reg, queries[i][1]);
+
+		if (stmt != NULL && sqlite3_step(stmt) == SQLITE_ROW)
+			json_object_set_new(state, queries[i][0], json_integer(sqlite3_column_int64(stmt, 0)));
+		sqlite3_finalize(stmt);
+	}
+	*out = state;
+	return LCR_OK;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../common/clock.h"
+#include "../common/log.h"
 #include "../common/status.h"
 #include "../registry/audit.h"
 
@@ -103,5 +104,37 @@ int admin_audit_list(struct request *req)
 				       audit_list(req->srv->audit, request_query(req, "eventName"),
 						  request_query(req, "principal"), request_query(req, "errorCode"), since,
 						  until, (int)limit)));
+	return LCR_OK;
+}
+
+/* POST /_localecr/reset: back to an empty registry in milliseconds, for
+ * test isolation: repositories, images, blobs, uploads, settings,
+ * policies, scans, audit records, recent events and fault rules go. */
+int admin_reset(struct request *req)
+{
+	int status = registry_reset(req->srv->registry, req->err, sizeof(req->err));
+
+	if (status != LCR_OK)
+		return status;
+	audit_reset(req->srv->audit);
+	events_reset();
+	faults_clear();
+	log_info("state reset through the admin API");
+	request_respond_json(req, MHD_HTTP_OK, json_pack("{s:s}", "status", "reset"));
+	return LCR_OK;
+}
+
+/* GET /_localecr/state: what is stored. */
+int admin_state(struct request *req)
+{
+	json_t *state = NULL;
+	char now[40];
+
+	registry_state(req->srv->registry, &state);
+	clock_format_rfc3339(clock_now(), now, sizeof(now));
+	json_object_set_new(state, "auditRecords", json_integer(audit_count(req->srv->audit)));
+	json_object_set_new(state, "clock", json_string(now));
+	json_object_set_new(state, "authMode", json_string(req->srv->config.iam_mode ? "iam" : "open"));
+	request_respond_json(req, MHD_HTTP_OK, state);
 	return LCR_OK;
 }

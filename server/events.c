@@ -525,3 +525,13 @@ int events_tail_command(int argc, char **argv)
 	curl_easy_cleanup(curl);
 	return 0;
 }
+
+void events_reset(void)
+{
+	pthread_mutex_lock(&bus.lock);
+	if (bus.ring != NULL)
+		json_array_clear(bus.ring);
+	if (bus.deliveries != NULL)
+		json_array_clear(bus.deliveries);
+	pthread_mutex_unlock(&bus.lock);
+}

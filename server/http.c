@@ -333,6 +333,8 @@ static int run_handler(struct request *req)
 			status = parse_ecr_input(req);
 		if (status == LCR_OK && (req->route->flags & ROUTE_GLOBAL))
 			status = request_authorize(req, NULL, NULL);
+		if (status == LCR_OK)
+			status = faults_apply(req);
 		if (status != LCR_OK)
 			return status;
 	}
@@ -377,6 +379,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			buf_init(&req->body, req->route->body_max);
 			req->status = authenticate_early(req);
 		}
+		/* Faults on /v2/ apply before the body, as a failing registry
+		 * front end would answer. */
+		if (req->status == LCR_OK && req->route->protocol == PROTOCOL_V2)
+			req->status = faults_apply(req);
 		if (req->status == LCR_OK && req->route->begin != NULL)
 			req->status = req->route->begin(req);
 		if (req->status != LCR_OK) {

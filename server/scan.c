@@ -245,6 +245,10 @@ static void run_scan(struct server *srv, int64_t image_id)
 	} else {
 		status = scan_manifest(srv, &repo, &img, basic, enhanced, &supported, err, sizeof(err));
 	}
+	if (status == LCR_OK && faults_scan_should_fail(repo.name)) {
+		status = LCR_ERR_INTERNAL;
+		snprintf(err, sizeof(err), "The scan failed (injected fault).");
+	}
 	if (status != LCR_OK) {
 		final = "FAILED";
 		log_warn("scan of %s in %s failed: %s", img.digest, repo.name, err);

@@ -287,6 +287,8 @@ int admin_health(struct request *req);
 int admin_layer_download(struct request *req);
 int admin_clock_get(struct request *req);
 int admin_audit_list(struct request *req);
+int admin_reset(struct request *req);
+int admin_state(struct request *req);
 int admin_clock_set(struct request *req);
 
 /* lifecycle_run.c */
@@ -326,6 +328,7 @@ void events_push(struct server *srv, const struct repository *repo, bool success
 int admin_events_list(struct request *req);
 int admin_event_deliveries(struct request *req);
 int events_tail_command(int argc, char **argv);
+void events_reset(void);
 
 /* scan.c */
 int scans_start(struct server *srv);
@@ -345,6 +348,17 @@ int ecr_put_registry_scanning_configuration(struct request *req);
 int ecr_get_registry_scanning_configuration(struct request *req);
 int ecr_batch_get_repository_scanning_configuration(struct request *req);
 int admin_vulndb_reload(struct request *req);
+
+/* faults.c */
+/* Apply an injected fault to the request, if a rule matches: returns its
+ * status (and may have set a response), or LCR_OK to go on. */
+int faults_apply(struct request *req);
+bool faults_scan_should_fail(const char *repository);
+int faults_add_json(json_t *body, char *err, size_t errlen, json_t **out_rule);
+void faults_clear(void);
+int admin_faults_add(struct request *req);
+int admin_faults_list(struct request *req);
+int admin_faults_clear(struct request *req);
 
 /* report.c: `localecr report findings ...`; returns the exit status. */
 int report_command(int argc, char **argv, const char *default_data_dir);

@@ -267,7 +267,8 @@ int ecr_get_download_url_for_layer(struct request *req)
 			   (json_int_t)(clock_now() + DOWNLOAD_URL_LIFETIME_SECONDS));
 	token = claims ? auth_sign_claims(req->srv, claims) : NULL;
 	json_decref(claims);
-	if (token == NULL || asprintf(&url, "http://%s/_localecr/layers/%s", request_host(req), token) < 0) {
+	if (token == NULL || asprintf(&url, "%s://%s/_localecr/layers/%s", req->srv->config.tls ? "https" : "http", request_host(req),
+					 token) < 0) {
 		free(token);
 		return LCR_ERR_INTERNAL;
 	}

@@ -369,7 +369,7 @@ int ecr_get_authorization_token(struct request *req)
 	}
 	/* NOTE: the proxy endpoint is this server as the client reached it,
 	 * over plain HTTP, not https://<acct>.dkr.ecr.<region>.amazonaws.com. */
-	snprintf(endpoint, sizeof(endpoint), "http://%s", request_host(req));
+	snprintf(endpoint, sizeof(endpoint), "%s://%s", req->srv->config.tls ? "https" : "http", request_host(req));
 	count = ids != NULL ? json_array_size(ids) : 1;
 	for (size_t i = 0; i < count; i++)
 		json_array_append_new(data, json_pack("{s:s, s:o, s:s}", "authorizationToken", token, "expiresAt",

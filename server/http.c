@@ -503,12 +503,30 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	srv->listen_fd = open_listener(srv->config.listen, srv->bound_address, sizeof(srv->bound_address), err, errlen);
 	if (srv->listen_fd < 0)
 		return LCR_ERR_INVALID_PARAMETER;
-	srv->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-					       MHD_USE_POLL,
-				       0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
-				       MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-				       (unsigned int)600, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
-				       MHD_OPTION_END);
+	if (srv->config.tls) {
+		char *key = NULL, *cert = NULL;
+		int status = tls_prepare(srv, &key, &cert, err, errlen);
+
+		if (status != LCR_OK) {
+			close(srv->listen_fd);
+			return status;
+		}
+		srv->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+						       MHD_USE_POLL | MHD_USE_TLS,
+					       0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
+					       MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+					       (unsigned int)600, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+					       MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_END);
+		/* libmicrohttpd copies nothing: the PEM strings must outlive the
+		 * daemon, so they stay allocated for the life of the process. */
+	} else {
+		srv->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+						       MHD_USE_POLL,
+					       0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
+					       MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+					       (unsigned int)600, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+					       MHD_OPTION_END);
+	}
 	if (srv->daemon == NULL) {
 		close(srv->listen_fd);
 		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "cannot start the HTTP server on %s", srv->bound_address);

@@ -34,6 +34,7 @@ static void usage(FILE *out)
 		"       localecr audit query [--data-dir DIR] [--json] 'SQL'\n"
 		"       localecr audit export [--data-dir DIR] --out DIR [--since RFC3339]\n"
 		"       localecr events tail [--server URL] [--count N]\n"
+		"       localecr ca print [--data-dir DIR]\n"
 		"       localecr report findings [--data-dir DIR] [--severity LEVEL] [--repository NAME]\n"
 		"                                [--format table|json|csv]\n"
 		"       localecr --help | --version\n"
@@ -67,6 +68,8 @@ static void usage(FILE *out)
 		"  --audit-retention-days DAYS\n"
 		"                       keep CloudTrail records this long (default 90; 0 keeps\n"
 		"                       them forever)\n"
+		"  --tls                serve HTTPS with a certificate from a local CA kept in the\n"
+		"                       data directory (see localecr ca print)\n"
 		"  --vuln-db DIR        folder of OSV advisories (*.json) to scan against; a\n"
 		"                       change to it rescans CONTINUOUS_SCAN repositories\n"
 		"  --events-file PATH   append every EventBridge-format event to PATH as a JSON line\n"
@@ -114,6 +117,10 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 		}
 		if (strcmp(opt, "--create-on-push") == 0) {
 			config->create_on_push = true;
+			continue;
+		}
+		if (strcmp(opt, "--tls") == 0) {
+			config->tls = true;
 			continue;
 		}
 		if (strcmp(opt, "--allow-remote-webhooks") == 0) {
@@ -292,8 +299,8 @@ static int serve(int argc, char **argv)
 		log_warn("cannot start the scan worker; scans stay queued");
 	if (maintenance_start(&srv) != LCR_OK)
 		log_warn("cannot start the maintenance thread; idle uploads will not expire");
-	log_info("localecr %s listening on http://%s (data dir %s, account %s, region %s, %s mode%s)",
-		 LOCALECR_VERSION, srv.bound_address, srv.config.data_dir, srv.config.account_id, srv.config.region,
+	log_info("localecr %s listening on %s://%s (data dir %s, account %s, region %s, %s mode%s)",
+		 LOCALECR_VERSION, srv.config.tls ? "https" : "http", srv.bound_address, srv.config.data_dir, srv.config.account_id, srv.config.region,
 		 srv.config.iam_mode ? "iam" : "open", srv.config.create_on_push ? ", create on push" : "");
 	sigwait(&signals, &sig);
 	log_info("received signal %d, stopping", sig);
@@ -463,6 +470,8 @@ int main(int argc, char **argv)
 		return audit_command(argc - 2, argv + 2);
 	if (strcmp(argv[1], "events") == 0)
 		return events_tail_command(argc - 2, argv + 2);
+	if (strcmp(argv[1], "ca") == 0)
+		return ca_command(argc - 2, argv + 2, DEFAULT_DATA_DIR);
 	if (strcmp(argv[1], "report") == 0)
 		return report_command(argc - 2, argv + 2, DEFAULT_DATA_DIR);
 	fprintf(stderr, "localecr: unknown command '%s'; see localecr --help\n", argv[1]);

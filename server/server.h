@@ -47,7 +47,8 @@ struct server_config {
 	char events_file[1024];       /* every event as a JSON line; "" = none */
 	char event_rules[1024];       /* rules file; "" = none */
 	bool allow_remote_webhooks;
-	char vuln_db[1024];           /* OSV advisories folder; "" = no database */
+	char vuln_db[1024];
+	bool tls;                     /* serve HTTPS with the local CA's certificate */           /* OSV advisories folder; "" = no database */
 };
 
 struct server {
@@ -359,6 +360,12 @@ void faults_clear(void);
 int admin_faults_add(struct request *req);
 int admin_faults_list(struct request *req);
 int admin_faults_clear(struct request *req);
+
+/* tls.c */
+/* Create or load the CA and issue the server certificate; PEM strings are
+ * malloc'd. */
+int tls_prepare(struct server *srv, char **out_key_pem, char **out_cert_pem, char *err, size_t errlen);
+int ca_command(int argc, char **argv, const char *default_data_dir);
 
 /* report.c: `localecr report findings ...`; returns the exit status. */
 int report_command(int argc, char **argv, const char *default_data_dir);

@@ -36,12 +36,12 @@ void image_array_free(struct image *imgs, size_t n)
 	free(imgs);
 }
 
-/* Docker and OCI tag grammar: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127} */
-bool registry_tag_valid_oci(const char *tag)
+/* The tag characters: [a-zA-Z0-9_][a-zA-Z0-9._-]*, 1 to max_len long. */
+static bool tag_chars_valid(const char *tag, size_t max_len)
 {
 	size_t len = strlen(tag);
 
-	if (len == 0 || len > 128)
+	if (len == 0 || len > max_len)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = tag[i];
@@ -54,23 +54,17 @@ bool registry_tag_valid_oci(const char *tag)
 	return true;
 }
 
+/* Docker and OCI tag grammar: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127} */
+bool registry_tag_valid_oci(const char *tag)
+{
+	return tag_chars_valid(tag, 128);
+}
+
 /* ECR's API accepts 1 to 300 characters; the characters follow the tag
  * grammar so that every tag set through the API can be pulled on /v2/. */
 bool registry_tag_valid_ecr(const char *tag)
 {
-	size_t len = strlen(tag);
-
-	if (len == 0 || len > IMAGE_TAG_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = tag[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-			  (i > 0 && (c == '.' || c == '-'));
-
-		if (!ok)
-			return false;
-	}
-	return true;
+	return tag_chars_valid(tag, IMAGE_TAG_MAX);
 }
 
 static int load_tags(struct registry *reg, struct image *img)

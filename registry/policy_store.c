@@ -22,34 +22,46 @@ static int repository_policy_missing(const struct repository *repo, char *err, s
 			repo->name, repo->registry_id);
 }
 
-int registry_repository_policy_get(struct registry *reg, const struct repository *repo, char **out_text, char *err,
-				   size_t errlen)
+/* The repository columns that hold a document (the name goes into SQL
+ * text, so only these constants may be passed). */
+#define POLICY_COLUMN "policy_text"
+#define LIFECYCLE_COLUMN "lifecycle_policy"
+
+/* Read a document column of a repository; *out_text is NULL when unset. */
+static int read_column(struct registry *reg, const struct repository *repo, const char *column, char **out_text,
+		       char *err, size_t errlen)
 {
-	sqlite3_stmt *stmt = registry_prepare(reg, "SELECT policy_text FROM repositories WHERE id = ?");
-	int status;
+	char sql[96];
+	sqlite3_stmt *stmt;
+	int status = LCR_OK;
 
 	*out_text = NULL;
+	snprintf(sql, sizeof(sql), "SELECT %s FROM repositories WHERE id = ?", column);
+	stmt = registry_prepare(reg, sql);
 	if (stmt == NULL)
-		return registry_db_error(reg, "read repository policy", err, errlen);
+		return registry_db_error(reg, "read repository document", err, errlen);
 	sqlite3_bind_int64(stmt, 1, repo->id);
 	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
 		*out_text = strdup((const char *)sqlite3_column_text(stmt, 0));
-		status = *out_text != NULL ? LCR_OK : LCR_ERR_INTERNAL;
-	} else {
-		status = repository_policy_missing(repo, err, errlen);
+		if (*out_text == NULL)
+			status = LCR_ERR_INTERNAL;
 	}
 	sqlite3_finalize(stmt);
 	return status;
 }
 
-static int write_repository_policy(struct registry *reg, const struct repository *repo, const char *text, char *err,
-				   size_t errlen)
+/* Write a document column; text NULL clears it. */
+static int write_column(struct registry *reg, const struct repository *repo, const char *column, const char *text,
+			char *err, size_t errlen)
 {
-	sqlite3_stmt *stmt = registry_prepare(reg, "UPDATE repositories SET policy_text = ? WHERE id = ?");
+	char sql[96];
+	sqlite3_stmt *stmt;
 	int rc;
 
+	snprintf(sql, sizeof(sql), "UPDATE repositories SET %s = ? WHERE id = ?", column);
+	stmt = registry_prepare(reg, sql);
 	if (stmt == NULL)
-		return registry_db_error(reg, "write repository policy", err, errlen);
+		return registry_db_error(reg, "write repository document", err, errlen);
 	if (text != NULL)
 		sqlite3_bind_text(stmt, 1, text, -1, SQLITE_STATIC);
 	else
@@ -57,13 +69,23 @@ static int write_repository_policy(struct registry *reg, const struct repository
 	sqlite3_bind_int64(stmt, 2, repo->id);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? LCR_OK : registry_db_error(reg, "write repository policy", err, errlen);
+	return rc == SQLITE_DONE ? LCR_OK : registry_db_error(reg, "write repository document", err, errlen);
+}
+
+int registry_repository_policy_get(struct registry *reg, const struct repository *repo, char **out_text, char *err,
+				   size_t errlen)
+{
+	int status = read_column(reg, repo, POLICY_COLUMN, out_text, err, errlen);
+
+	if (status == LCR_OK && *out_text == NULL)
+		return repository_policy_missing(repo, err, errlen);
+	return status;
 }
 
 int registry_repository_policy_set(struct registry *reg, const struct repository *repo, const char *text, char *err,
 				   size_t errlen)
 {
-	return write_repository_policy(reg, repo, text, err, errlen);
+	return write_column(reg, repo, POLICY_COLUMN, text, err, errlen);
 }
 
 int registry_repository_policy_delete(struct registry *reg, const struct repository *repo, char **out_text, char *err,
@@ -72,7 +94,7 @@ int registry_repository_policy_delete(struct registry *reg, const struct reposit
 	int status = registry_repository_policy_get(reg, repo, out_text, err, errlen);
 
 	if (status == LCR_OK)
-		status = write_repository_policy(reg, repo, NULL, err, errlen);
+		status = write_column(reg, repo, POLICY_COLUMN, NULL, err, errlen);
 	return status;
 }
 
@@ -152,45 +174,17 @@ static int lifecycle_missing(const struct repository *repo, char *err, size_t er
 int registry_lifecycle_policy_get(struct registry *reg, const struct repository *repo, char **out_text, char *err,
 				  size_t errlen)
 {
-	sqlite3_stmt *stmt = registry_prepare(reg, "SELECT lifecycle_policy FROM repositories WHERE id = ?");
-	int status;
+	int status = read_column(reg, repo, LIFECYCLE_COLUMN, out_text, err, errlen);
 
-	*out_text = NULL;
-	if (stmt == NULL)
-		return registry_db_error(reg, "read lifecycle policy", err, errlen);
-	sqlite3_bind_int64(stmt, 1, repo->id);
-	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
-		*out_text = strdup((const char *)sqlite3_column_text(stmt, 0));
-		status = *out_text != NULL ? LCR_OK : LCR_ERR_INTERNAL;
-	} else {
-		status = lifecycle_missing(repo, err, errlen);
-	}
-	sqlite3_finalize(stmt);
+	if (status == LCR_OK && *out_text == NULL)
+		return lifecycle_missing(repo, err, errlen);
 	return status;
-}
-
-static int write_lifecycle_policy(struct registry *reg, const struct repository *repo, const char *text, char *err,
-				  size_t errlen)
-{
-	sqlite3_stmt *stmt = registry_prepare(reg, "UPDATE repositories SET lifecycle_policy = ? WHERE id = ?");
-	int rc;
-
-	if (stmt == NULL)
-		return registry_db_error(reg, "write lifecycle policy", err, errlen);
-	if (text != NULL)
-		sqlite3_bind_text(stmt, 1, text, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(stmt, 1);
-	sqlite3_bind_int64(stmt, 2, repo->id);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? LCR_OK : registry_db_error(reg, "write lifecycle policy", err, errlen);
 }
 
 int registry_lifecycle_policy_set(struct registry *reg, const struct repository *repo, const char *text, char *err,
 				  size_t errlen)
 {
-	return write_lifecycle_policy(reg, repo, text, err, errlen);
+	return write_column(reg, repo, LIFECYCLE_COLUMN, text, err, errlen);
 }
 
 int registry_lifecycle_policy_delete(struct registry *reg, const struct repository *repo, char **out_text, char *err,
@@ -199,7 +193,7 @@ int registry_lifecycle_policy_delete(struct registry *reg, const struct reposito
 	int status = registry_lifecycle_policy_get(reg, repo, out_text, err, errlen);
 
 	if (status == LCR_OK)
-		status = write_lifecycle_policy(reg, repo, NULL, err, errlen);
+		status = write_column(reg, repo, LIFECYCLE_COLUMN, NULL, err, errlen);
 	return status;
 }
 

@@ -71,7 +71,7 @@ static char *field_dup(struct field f)
 	return f.p == NULL ? NULL : strndup(f.p, f.len);
 }
 
-/* What one parser found for one package, before it is copied. */
+/* The fields one parser found for one package, before they are copied. */
 struct package_fields {
 	struct field name, version, source_name, source_version, arch;
 	const char *ecosystem;
@@ -109,6 +109,11 @@ static bool package_append(struct package_list *list, const struct package_origi
 	    (fields->arch.p != NULL && p->arch == NULL)) {
 		package_release(p);
 		return false;
+	}
+	/* A NUL byte in the input can leave a name or version empty. */
+	if (p->name[0] == '\0' || p->version[0] == '\0') {
+		package_release(p);
+		return true;
 	}
 	list->count++;
 	return true;
@@ -410,27 +415,42 @@ bool inventory_parse_npm(const char *data, size_t len, const struct package_orig
 /* ---- Maven pom.properties ---- */
 
 struct pom {
+	struct field inner_path; /* the pom.properties file inside the jar */
 	struct field group, artifact, version;
 };
 
 static bool pom_emit(const struct pom *pom, const struct package_origin *origin, struct package_list *list)
 {
 	struct package_fields fields = {0};
-	char *name;
-	bool ok;
+	struct package_origin inner = *origin;
+	char *name = NULL, *path = NULL;
+	bool ok = false;
 
 	if (pom->group.len == 0 || pom->artifact.len == 0 || pom->version.len == 0)
 		return true;
 	/* Maven coordinates in OSV are "groupId:artifactId". */
 	if (asprintf(&name, "%.*s:%.*s", (int)pom->group.len, pom->group.p, (int)pom->artifact.len,
-		     pom->artifact.p) < 0)
-		return false;
+		     pom->artifact.p) < 0) {
+		name = NULL;
+		goto done;
+	}
+	/* "app.jar!META-INF/maven/g/a/pom.properties", as Java writes a path
+	 * inside a jar. */
+	if (pom->inner_path.len > 0) {
+		if (asprintf(&path, "%s!%.*s", origin->path, (int)pom->inner_path.len, pom->inner_path.p) < 0) {
+			path = NULL;
+			goto done;
+		}
+		inner.path = path;
+	}
 	fields.name = (struct field){name, strlen(name)};
 	fields.version = pom->version;
 	fields.ecosystem = "Maven";
 	fields.package_manager = "JAR";
-	ok = package_append(list, origin, &fields);
+	ok = package_append(list, &inner, &fields);
+done:
 	free(name);
+	free(path);
 	return ok;
 }
 
@@ -466,6 +486,7 @@ bool inventory_parse_poms(const char *data, size_t len, const struct package_ori
 			if (!pom_emit(&pom, origin, list))
 				return false;
 			memset(&pom, 0, sizeof(pom));
+			pom.inner_path = (struct field){line.p + marker_len, line.len - marker_len};
 			continue;
 		}
 		if (!property_split(line, &key, &value))

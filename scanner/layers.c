@@ -291,17 +291,16 @@ static int file_keep(struct scan_file_set *set, const char *path, enum scan_file
 			return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "out of memory keeping %s", path);
 		}
 	}
-	if (f->present && keeps_history(kind) && f->kind == kind && f->layer < layer) {
-		if (!file_history_push(f)) {
-			free(data);
-			return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "out of memory keeping %s", path);
-		}
+	if (f->present && keeps_history(kind) && f->kind == kind && f->layer < layer && !file_history_push(f)) {
+		free(data);
+		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "out of memory keeping %s", path);
+	}
+	/* The history stays: a new version of the file is no deletion. */
+	if (f->present) {
 		set->kept_bytes -= f->len;
 		free(f->data);
 		f->data = NULL;
 		f->len = 0;
-	} else if (f->present) {
-		file_drop(set, f);
 	}
 	f->kind = kind;
 	f->layer = layer;
@@ -458,7 +457,7 @@ static int jar_read(struct archive *a, struct archive_entry *entry, unsigned cha
 	if (status != LCR_OK || jar == NULL)
 		return status;
 	buf_init(&poms, JAR_POMS_MAX);
-	if (jar_extract_poms(jar, jar_len, 1, &poms) > 0) {
+	if (jar_extract_poms(jar, jar_len, 1, "", &poms) > 0) {
 		*out_data = (unsigned char *)poms.data;
 		*out_len = poms.len;
 		poms.data = NULL;
@@ -619,7 +618,7 @@ static bool is_pom_properties(const char *name)
 	return starts_with(name, "META-INF/maven/") && ends_with(name, strlen(name), "/pom.properties");
 }
 
-size_t jar_extract_poms(const void *data, size_t len, int depth, struct buf *out)
+size_t jar_extract_poms(const void *data, size_t len, int depth, const char *prefix, struct buf *out)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *entry;
@@ -645,8 +644,12 @@ size_t jar_extract_poms(const void *data, size_t len, int depth, struct buf *out
 		    content == NULL)
 			continue;
 		if (nested) {
-			found += jar_extract_poms(content, content_len, depth - 1, out);
-		} else if (buf_appendf(out, "%s%s\n", SCAN_POM_MARKER, name) &&
+			char *inner_prefix = NULL;
+
+			if (asprintf(&inner_prefix, "%s%s!", prefix, name) >= 0)
+				found += jar_extract_poms(content, content_len, depth - 1, inner_prefix, out);
+			free(inner_prefix);
+		} else if (buf_appendf(out, "%s%s%s\n", SCAN_POM_MARKER, prefix, name) &&
 			   buf_append(out, content, content_len) && buf_append(out, "\n", 1)) {
 			found++;
 		}

@@ -7,7 +7,7 @@
  * for those a package with a source name is looked up by it, with the
  * source's version.  An affected entry applies when its ecosystem covers
  * the package's (osv_ecosystem_applies) and the version is in one of its
- * ranges or listed in its versions; an entry with neither ranges nor
+ * ranges or listed in its versions.  An entry with neither ranges nor
  * versions affects every version.  A range is evaluated as the OSV schema
  * specifies: walk its events in version order, an "introduced" at or below
  * the version turns it affected, a "fixed" or "limit" at or below it and a

@@ -92,11 +92,11 @@ static bool word_in(const char *word, const char *const *list, size_t n)
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ECR's native basic scanning: Alpine 3.19-3.23; AlmaLinux 8/9/10; Amazon
- * Linux 2 and 2023; Debian 11/12/13; Fedora 41; openSUSE Leap 15.6; Oracle
- * Linux 8/9; Photon OS 4/5; RHEL 8/9/10; Rocky Linux 8/9; SLES 15.6; Ubuntu
- * 16.04, 18.04, 20.04, 22.04, 24.04 and 24.10 (AWS ECR user guide, "Operating
- * systems supported for basic scanning"). */
+/* The operating systems ECR's native basic scanning supports, after the
+ * AWS ECR user guide's list: Alpine 3.19-3.23, AlmaLinux 8/9/10, Amazon
+ * Linux 2 and 2023, Debian 11/12/13, Fedora 41, openSUSE Leap 15.6, Oracle
+ * Linux 8/9, Photon OS 4/5, RHEL 8/9/10, Rocky Linux 8/9, SLES 15.6, and
+ * Ubuntu 16.04, 18.04, 20.04, 22.04, 24.04 and 24.10. */
 bool os_release_supported(const char *id, const char *version_id)
 {
 	static const char *const debian[] = {"11", "12", "13"};
@@ -137,7 +137,7 @@ bool os_release_supported(const char *id, const char *version_id)
  * "%M" is the major version, "%V" VERSION_ID, "%m" major.minor and "%S"
  * the SUSE service pack form.
  * NOTE: OSV has no Amazon Linux, Oracle Linux, Fedora or CentOS
- * ecosystems; the names used for them here only match a database that
+ * ecosystems, so the names used for them here only match a database that
  * uses the same names. */
 static const struct {
 	const char *id;
@@ -178,7 +178,16 @@ static void pattern_expand(const char *pattern, const char *version, char *out, 
 
 		if (p[0] == '%' && p[1] != '\0') {
 			p++;
-			insert = *p == 'M' ? major : *p == 'V' ? version : *p == 'm' ? major_minor : *p == 'S' ? sp : "";
+			if (*p == 'M')
+				insert = major;
+			else if (*p == 'V')
+				insert = version;
+			else if (*p == 'm')
+				insert = major_minor;
+			else if (*p == 'S')
+				insert = sp;
+			else
+				insert = "";
 			n += (size_t)snprintf(out + n, outlen - n, "%s", insert);
 			if (n >= outlen)
 				n = outlen - 1;

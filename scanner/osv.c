@@ -2,7 +2,8 @@
  * osv.c - load a vulnerability database in OSV format from a folder.
  *
  * Every file named *.json under the folder (subfolders included, names
- * starting with "." skipped) holds one OSV record or a JSON array of them.
+ * starting with "." skipped) contains one OSV record or a JSON array of
+ * them.
  * The fields read are those of the OSV schema 1.x: id, aliases, upstream,
  * summary, details, modified, published, withdrawn, severity[] {type,
  * score}, database_specific.severity, affected[] {package {ecosystem, name},

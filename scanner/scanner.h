@@ -48,12 +48,19 @@ struct scan_inventory {
  * system: dpkg status and status.d, apk installed, the SQLite rpm database,
  * Python dist-info/egg-info METADATA, npm package.json under node_modules,
  * and pom.properties inside jar files.  Returns an lcr_status; err names
- * the layer and file on failure. */
+ * the layer and file on failure.  The statuses are LCR_ERR_INTERNAL when a
+ * blob file cannot be opened, LCR_ERR_UNSUPPORTED for a layer that is not a
+ * plain or compressed tar archive (or is encrypted), and
+ * LCR_ERR_LIMIT_EXCEEDED when the files kept for the inventory pass
+ * 512 MiB.  OS packages are listed whether or not os_supported is set. */
 int scanner_inventory(const struct scan_layer *layers, size_t nlayers, struct scan_inventory *out, char *err,
 		      size_t errlen);
 void scanner_inventory_release(struct scan_inventory *inv);
 
-/* The vulnerability database: every *.json OSV file under a folder. */
+/* The vulnerability database: every *.json OSV file under a folder.
+ * vuln_db_load fails with LCR_ERR_INVALID_PARAMETER when the folder cannot
+ * be read; files it cannot use are skipped with a warning.  A loaded
+ * database is never written, so threads may match against it at once. */
 struct vuln_db;
 int vuln_db_load(const char *dir, struct vuln_db **out, char *err, size_t errlen);
 void vuln_db_free(struct vuln_db *db);

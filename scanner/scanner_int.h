@@ -89,8 +89,9 @@ struct scan_file_version {
 	struct str_map keys;
 };
 
-/* One kept file.  For a jar, data holds the pom.properties files found in
- * it, each preceded by a line SCAN_POM_MARKER "<path inside the jar>". */
+/* One kept file.  For a jar, data contains the pom.properties files found in
+ * it, each preceded by a line SCAN_POM_MARKER "<path inside the jar>", and
+ * its packages get the path "<jar>!<path inside the jar>". */
 struct scan_file {
 	char *path;
 	enum scan_file_kind kind;
@@ -106,7 +107,7 @@ struct scan_file {
 
 struct scan_file_set {
 	struct str_map files;     /* path -> struct scan_file */
-	struct str_map kept_dirs; /* every directory that holds or held a kept file */
+	struct str_map kept_dirs; /* every directory that contains or contained a kept file */
 	size_t kept_bytes;
 };
 
@@ -122,10 +123,12 @@ int scan_layers_read(const struct scan_layer *layers, size_t nlayers, struct sca
 
 /* Append the pom.properties files found in the jar (data, len) to out as
  * described for struct scan_file, descending into jars nested in it up to
- * depth levels.  Stops at the first append that fails (out's maximum or
- * out of memory).  Returns the number of pom.properties files appended. */
+ * depth levels.  Each marker line names the file inside the jar, after
+ * prefix (the path of a nested jar and "!").  Stops at the first append
+ * that fails (out's maximum or out of memory).  Returns the number of
+ * pom.properties files appended. */
 struct buf;
-size_t jar_extract_poms(const void *data, size_t len, int depth, struct buf *out);
+size_t jar_extract_poms(const void *data, size_t len, int depth, const char *prefix, struct buf *out);
 
 /* A growable list of packages. */
 struct package_list {
@@ -134,8 +137,8 @@ struct package_list {
 	size_t cap;
 };
 
-/* What the parsers stamp on every package of one file.  ecosystem may be
- * NULL for parsers that set their own (PyPI, npm, Maven). */
+/* The values the parsers stamp on every package of one file.  ecosystem
+ * may be NULL for parsers that set their own (PyPI, npm, Maven). */
 struct package_origin {
 	const char *ecosystem;
 	const char *layer_digest;
@@ -145,8 +148,9 @@ struct package_origin {
 void package_list_release(struct package_list *list);
 
 /* The package database parsers.  Each reads data (len bytes, not
- * necessarily NUL-terminated), appends what it finds to list and returns
- * false only when out of memory; entries it cannot read are skipped.  */
+ * necessarily NUL-terminated) and appends what it finds to list.  Entries
+ * it cannot read are skipped, so it returns false only when out of
+ * memory. */
 bool inventory_parse_dpkg(const char *data, size_t len, bool status_d, const struct package_origin *origin,
 			  struct package_list *list);
 bool inventory_parse_apk(const char *data, size_t len, const struct package_origin *origin,
@@ -163,8 +167,9 @@ bool inventory_parse_poms(const char *data, size_t len, const struct package_ori
 bool inventory_parse_rpmdb(unsigned char *data, size_t len, const struct package_origin *origin,
 			   struct package_list *list);
 /* Read one rpm header blob (as stored in the rpmdb Packages table) and
- * append its package to list; a malformed blob, one without a name and the
- * gpg-pubkey pseudo-packages are skipped.  False only when out of memory. */
+ * append its package to list.  A malformed blob, one without a name and
+ * the gpg-pubkey pseudo-packages are skipped.  Returns false only when out
+ * of memory. */
 bool rpm_header_read(const unsigned char *blob, size_t len, const struct package_origin *origin,
 		     struct package_list *list);
 
@@ -232,7 +237,8 @@ struct osv_range {
 };
 
 /* A severity and the evidence for it, ranked: a CVSS v3 vector (3) beats
- * a CVSS v2 vector (2), which beats a severity word (1); 0 is none. */
+ * a CVSS v2 vector (2), which beats a severity word (1).  Rank 0 means no
+ * severity was found. */
 struct osv_severity {
 	int rank;
 	enum scan_severity severity;
@@ -268,7 +274,8 @@ struct osv_advisory {
 	size_t naffected;
 };
 
-/* Where one package name appears: advisory and affected entry indexes. */
+/* One place a package name appears: the advisory and affected entry
+ * indexes. */
 struct osv_index_entry {
 	size_t advisory;
 	size_t affected;

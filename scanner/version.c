@@ -17,9 +17,9 @@
  *   normalizations of the PEP (case, "alpha"/"c"/"pre"/"preview"/"rev"/"r"
  *   spellings, "-", "_" and "." separators, implicit numbers, "1.0-1" as a
  *   post-release, a leading "v").
- * - SemVer 2.0: MAJOR.MINOR.PATCH[-pre-release][+build], build metadata
- *   ignored; a leading "v" or "=" and fewer or more than three numeric
- *   components are accepted, missing ones counting as 0.
+ * - SemVer 2.0: MAJOR.MINOR.PATCH[-pre-release][+build], with build
+ *   metadata ignored.  A leading "v" or "=" is accepted, and so are fewer
+ *   or more than three numeric components, missing ones counting as 0.
  *
  * Numbers are compared as digit strings, so no length overflows.  Strings
  * that do not parse in the PEP 440 and SemVer schemes sort before every
@@ -331,7 +331,7 @@ static void apk_next_type(struct apk_cursor *c)
 		c->p++;
 		c->len--;
 	}
-	/* Tokens come in rank order; going back is allowed only from a digit
+	/* Tokens come in rank order.  Going back is allowed only from a digit
 	 * to the next dotted number, from a suffix number to the next suffix,
 	 * and from a letter to digits. */
 	if (next < c->type &&
@@ -728,7 +728,7 @@ int version_compare_pep440(const char *a, const char *b)
 	if (c == 0) {
 		int xr = pep440_pre_rank(&x), yr = pep440_pre_rank(&y);
 
-		c = xr != yr ? (xr < yr ? -1 : 1) : 0;
+		c = sign(xr - yr);
 		if (c == 0 && xr == 1 && x.pre_phase != y.pre_phase)
 			c = x.pre_phase < y.pre_phase ? -1 : 1;
 		if (c == 0 && xr == 1)
@@ -815,9 +815,9 @@ static bool semver_parse(const char *v, struct semver *out)
 	return *s == '\0';
 }
 
-/* Pre-release identifiers: numeric ones compare as numbers and sort before
- * alphanumeric ones, which compare in ASCII order; with an equal prefix the
- * longer list is newer. */
+/* Compare pre-release identifiers.  Numeric ones compare as numbers and
+ * sort before alphanumeric ones, which compare in ASCII order.  With an
+ * equal prefix the longer list is newer. */
 static int semver_pre_compare(struct span a, struct span b)
 {
 	while (a.len > 0 && b.len > 0) {

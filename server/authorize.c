@@ -239,3 +239,21 @@ int request_authorize(struct request *req, const struct repository *repo, const 
 {
 	return request_authorize_action(req, req->route != NULL ? req->route->action : NULL, repo, resource_arn);
 }
+
+int request_authorize_missing(struct request *req, const char *registry_id, const char *region, const char *name)
+{
+	char message[sizeof(req->err)];
+	struct repository named;
+	int status;
+
+	/* The caller's not-found message is kept for when IAM allows. */
+	snprintf(message, sizeof(message), "%s", req->err);
+	memset(&named, 0, sizeof(named));
+	snprintf(named.registry_id, sizeof(named.registry_id), "%s", registry_id);
+	snprintf(named.region, sizeof(named.region), "%s", region);
+	snprintf(named.name, sizeof(named.name), "%s", name);
+	status = request_authorize(req, &named, NULL);
+	if (status == LCR_OK)
+		snprintf(req->err, sizeof(req->err), "%s", message);
+	return status;
+}

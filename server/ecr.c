@@ -164,29 +164,17 @@ int ecr_repository(struct request *req)
 		return request_authorize(req, &req->repo, NULL);
 	}
 	if (status == LCR_ERR_REPOSITORY_NOT_FOUND) {
-		/* IAM decides before existence, as on AWS: a caller without
-		 * permission learns nothing about which repositories exist. */
-		char message[sizeof(req->err)];
-		int denied;
+		int denied = request_authorize_missing(req, registry_id, req->region, name);
 
-		snprintf(message, sizeof(message), "%s", req->err);
-		denied = ecr_authorize_named(req, registry_id, name);
 		if (denied != LCR_OK)
 			return denied;
-		snprintf(req->err, sizeof(req->err), "%s", message);
 	}
 	return status;
 }
 
 int ecr_authorize_named(struct request *req, const char *registry_id, const char *name)
 {
-	struct repository named;
-
-	memset(&named, 0, sizeof(named));
-	snprintf(named.registry_id, sizeof(named.registry_id), "%s", registry_id);
-	snprintf(named.region, sizeof(named.region), "%s", req->region);
-	snprintf(named.name, sizeof(named.name), "%s", name);
-	return request_authorize(req, &named, NULL);
+	return request_authorize_missing(req, registry_id, req->region, name);
 }
 
 json_t *ecr_time(double t)

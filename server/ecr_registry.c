@@ -86,19 +86,10 @@ static int resource_repository(struct request *req)
 		return request_authorize(req, &req->repo, NULL);
 	}
 	if (status == LCR_ERR_REPOSITORY_NOT_FOUND) {
-		char message[sizeof(req->err)];
-		struct repository named;
-		int denied;
+		int denied = request_authorize_missing(req, account, region, name);
 
-		snprintf(message, sizeof(message), "%s", req->err);
-		memset(&named, 0, sizeof(named));
-		snprintf(named.registry_id, sizeof(named.registry_id), "%s", account);
-		snprintf(named.region, sizeof(named.region), "%s", region);
-		snprintf(named.name, sizeof(named.name), "%s", name);
-		denied = request_authorize(req, &named, NULL);
 		if (denied != LCR_OK)
 			return denied;
-		snprintf(req->err, sizeof(req->err), "%s", message);
 	}
 	return status;
 }

@@ -263,14 +263,9 @@ static int describe_named(struct request *req, const char *registry_id, json_t *
 		 * loaded; a missing one is authorized by name first. */
 		if (status == LCR_OK) {
 			status = request_authorize(req, &repo, NULL);
-		} else if (status == LCR_ERR_REPOSITORY_NOT_FOUND) {
-			char message[sizeof(req->err)];
-
-			snprintf(message, sizeof(message), "%s", req->err);
-			if (ecr_authorize_named(req, registry_id, json_string_value(name)) == LCR_OK)
-				snprintf(req->err, sizeof(req->err), "%s", message);
-			else
-				status = LCR_ERR_DENIED;
+		} else if (status == LCR_ERR_REPOSITORY_NOT_FOUND &&
+			   request_authorize_missing(req, registry_id, req->region, json_string_value(name)) != LCR_OK) {
+			status = LCR_ERR_DENIED;
 		}
 		if (status != LCR_OK)
 			break;

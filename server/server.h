@@ -210,6 +210,10 @@ int sigv4_compute(const char *secret, const char *date, const char *region, cons
 int request_authorize(struct request *req, const struct repository *repo, const char *resource_arn);
 int request_authorize_action(struct request *req, const char *action, const struct repository *repo,
 			     const char *resource_arn);
+/* Authorize the route's action on a repository that does not exist, as IAM
+ * decides before existence on AWS: a caller without permission learns
+ * nothing about which repositories exist.  Keeps req->err when allowed. */
+int request_authorize_missing(struct request *req, const char *registry_id, const char *region, const char *name);
 /* Evaluate action for the request's principal with the request's condition
  * keys against resource_policy and, when with_identity, the principal's
  * identity policies; message gets AWS's denial text on a deny. */

@@ -59,20 +59,10 @@ static int v2_repository(struct request *req)
 		return request_authorize(req, &req->repo, NULL);
 	}
 	if (status == LCR_ERR_REPOSITORY_NOT_FOUND && req->srv->config.iam_mode) {
-		/* IAM decides before existence, as on AWS. */
-		char message[sizeof(req->err)];
-		struct repository named;
-		int denied;
+		int denied = request_authorize_missing(req, req->account, req->region, req->name);
 
-		snprintf(message, sizeof(message), "%s", req->err);
-		memset(&named, 0, sizeof(named));
-		snprintf(named.registry_id, sizeof(named.registry_id), "%s", req->account);
-		snprintf(named.region, sizeof(named.region), "%s", req->region);
-		snprintf(named.name, sizeof(named.name), "%s", req->name);
-		denied = request_authorize(req, &named, NULL);
 		if (denied != LCR_OK)
 			return denied;
-		snprintf(req->err, sizeof(req->err), "%s", message);
 	}
 	return status;
 }

@@ -2,9 +2,9 @@
  * fuzz_dpkg.c - libFuzzer target for the dpkg status parser.
  *
  * Each input is parsed as a var/lib/dpkg/status file and as a distroless
- * status.d file.  Every package found must have a name and a version, and
- * its version must compare equal to itself in dpkg order.  Build and run
- * it with tests/fuzz/run-scanner-fuzz.
+ * status.d file.  Every package found must have a non-empty name and
+ * version, and its version must compare equal to itself in dpkg order.
+ * Build and run it with tests/fuzz/run-scanner-fuzz.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +19,8 @@ static void check_packages(const struct package_list *list)
 		const struct scan_package *p = &list->items[i];
 
 		if (p->name == NULL || p->version == NULL || p->ecosystem == NULL || p->layer_digest == NULL)
+			abort();
+		if (p->name[0] == '\0' || p->version[0] == '\0')
 			abort();
 		if (version_compare_dpkg(p->version, p->version) != 0)
 			abort();

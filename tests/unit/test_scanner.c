@@ -15,6 +15,7 @@
 #include <archive_entry.h>
 #include <sqlite3.h>
 
+#include "../../common/buf.h"
 #include "../../common/log.h"
 #include "../../common/status.h"
 #include "../../scanner/scanner.h"
@@ -90,9 +91,10 @@ static void layer_write(const char *path, enum compression compression, const st
 	archive_write_free(a);
 }
 
-/* Write a jar (a zip) holding pom_text as its pom.properties into out;
- * returns its length. */
-static size_t jar_build(const char *pom_path, const char *pom_text, char *out, size_t outlen)
+/* Write a jar (a zip) with a manifest and one more entry into out; returns
+ * its length. */
+static size_t jar_build_entry(const char *entry_path, const char *content, size_t content_len, char *out,
+			      size_t outlen)
 {
 	struct archive *a = archive_write_new();
 	struct archive_entry *e = archive_entry_new();
@@ -108,16 +110,50 @@ static size_t jar_build(const char *pom_path, const char *pom_text, char *out, s
 	CHECK(archive_write_header(a, e) == ARCHIVE_OK);
 	archive_write_data(a, manifest, strlen(manifest));
 	archive_entry_clear(e);
-	archive_entry_set_pathname(e, pom_path);
+	archive_entry_set_pathname(e, entry_path);
 	archive_entry_set_filetype(e, AE_IFREG);
 	archive_entry_set_perm(e, 0644);
-	archive_entry_set_size(e, (la_int64_t)strlen(pom_text));
+	archive_entry_set_size(e, (la_int64_t)content_len);
 	CHECK(archive_write_header(a, e) == ARCHIVE_OK);
-	archive_write_data(a, pom_text, strlen(pom_text));
+	archive_write_data(a, content, content_len);
 	archive_entry_free(e);
 	CHECK(archive_write_close(a) == ARCHIVE_OK);
 	archive_write_free(a);
 	return used;
+}
+
+static size_t jar_build(const char *pom_path, const char *pom_text, char *out, size_t outlen)
+{
+	return jar_build_entry(pom_path, pom_text, strlen(pom_text), out, outlen);
+}
+
+static void test_jar_nested_poms(void)
+{
+	static char inner[8192], outer[16384];
+	size_t inner_len = jar_build("META-INF/maven/org.example/inner/pom.properties",
+				     "groupId=org.example\nartifactId=inner\nversion=2.0.0\n", inner, sizeof(inner));
+	size_t outer_len = jar_build_entry("BOOT-INF/lib/inner-2.0.0.jar", inner, inner_len, outer, sizeof(outer));
+	struct package_origin origin = {NULL, DIGEST_A, "app/app.jar"};
+	struct package_list list = {0};
+	struct buf poms;
+
+	buf_init(&poms, 65536);
+	CHECK(jar_extract_poms(outer, outer_len, 1, "", &poms) == 1);
+	CHECK(inventory_parse_poms(poms.data, poms.len, &origin, &list));
+	CHECK(list.count == 1);
+	if (list.count == 1) {
+		CHECK_STR(list.items[0].name, "org.example:inner");
+		CHECK_STR(list.items[0].version, "2.0.0");
+		CHECK_STR(list.items[0].path,
+			  "app/app.jar!BOOT-INF/lib/inner-2.0.0.jar!META-INF/maven/org.example/inner/pom.properties");
+	}
+	package_list_release(&list);
+	buf_release(&poms);
+
+	/* Depth 0 does not open nested jars. */
+	buf_init(&poms, 65536);
+	CHECK(jar_extract_poms(outer, outer_len, 0, "", &poms) == 0);
+	buf_release(&poms);
 }
 
 static void path_in_workdir(char *out, size_t outlen, const char *name)
@@ -329,10 +365,15 @@ static void test_inventory_debian_layers(void)
 		CHECK_STR(p->path, "var/lib/dpkg/status");
 	}
 	p = package_find(&inv, "libssl3");
-	CHECK(p != NULL && p->source_name != NULL && strcmp(p->source_name, "openssl") == 0);
-	CHECK(p != NULL && p->source_version == NULL);
+	CHECK(p != NULL);
+	if (p != NULL) {
+		CHECK_STR(p->source_name, "openssl");
+		CHECK(p->source_version == NULL);
+	}
 	p = package_find(&inv, "com.example:demo");
-	CHECK(p != NULL && strcmp(p->path, "app/lib/demo.jar") == 0);
+	CHECK(p != NULL);
+	if (p != NULL)
+		CHECK_STR(p->path, "app/lib/demo.jar!META-INF/maven/com.example/demo/pom.properties");
 
 	/* Deleted by whiteouts, not installed, or not a package. */
 	CHECK(package_find(&inv, "urllib3") == NULL);
@@ -343,7 +384,8 @@ static void test_inventory_debian_layers(void)
 	CHECK(package_find(&inv, "not-this") == NULL);
 	CHECK(inv.npackages == 12);
 	scanner_inventory_release(&inv);
-	CHECK(inv.packages == NULL && inv.npackages == 0);
+	CHECK(inv.packages == NULL);
+	CHECK(inv.npackages == 0);
 }
 
 static void test_inventory_alpine(void)
@@ -689,7 +731,8 @@ static void test_cvss_scores(void)
 			fprintf(stderr, "%s: %.1f, expected %.1f\n", v3[i].vector, score, v3[i].score);
 		CHECK(score == v3[i].score);
 	}
-	CHECK(cvss3_base_score(v3[2].vector, &score, &version) && strcmp(version, "3.0") == 0);
+	CHECK(cvss3_base_score(v3[2].vector, &score, &version));
+	CHECK_STR(version, "3.0");
 	for (size_t i = 0; i < sizeof(invalid3) / sizeof(invalid3[0]); i++)
 		CHECK(!cvss3_base_score(invalid3[i], &score, &version));
 	for (size_t i = 0; i < sizeof(v2) / sizeof(v2[0]); i++) {
@@ -831,7 +874,8 @@ static void test_vuln_db_match(void)
 	}
 	CHECK(vuln_db_count(db) == 7);
 	CHECK(vuln_db_updated_at(db) == 1709287200.0); /* 2024-03-01T12:00:00+02:00 */
-	CHECK(strncmp(vuln_db_fingerprint(db), "sha256:", 7) == 0 && strlen(vuln_db_fingerprint(db)) == 71);
+	CHECK(strncmp(vuln_db_fingerprint(db), "sha256:", 7) == 0);
+	CHECK(strlen(vuln_db_fingerprint(db)) == 71);
 	CHECK_STR(vuln_db_fingerprint(again), vuln_db_fingerprint(db));
 
 	CHECK(vuln_db_match(db, &inv, &findings, &n) == LCR_OK);
@@ -854,7 +898,8 @@ static void test_vuln_db_match(void)
 		CHECK_STR(f->uri, "https://www.debian.org/security/2023/dsa-5532");
 		CHECK_STR(f->summary, "openssl security update");
 		CHECK_STR(f->description, "Excessive time spent in DH checks.");
-		CHECK(f->naliases == 1 && strcmp(f->aliases[0], "CVE-2023-5678") == 0);
+		CHECK(f->naliases == 1);
+		CHECK_STR(f->aliases[0], "CVE-2023-5678");
 		CHECK(f->nreferences == 1);
 		CHECK(f->published == 1699228800.0);
 	}
@@ -864,7 +909,8 @@ static void test_vuln_db_match(void)
 	if (f != NULL) {
 		CHECK(f->severity == SCAN_SEVERITY_MEDIUM);
 		CHECK(f->fixed_version == NULL);
-		CHECK(f->cvss_vector == NULL && f->cvss_score == 0);
+		CHECK(f->cvss_vector == NULL);
+		CHECK(f->cvss_score == 0);
 		CHECK_STR(f->uri, "https://osv.dev/vulnerability/GHSA-j8r2-6x86-q33q");
 	}
 	/* An explicit versions list and no CVE: the OSV id names it. */
@@ -885,7 +931,9 @@ static void test_vuln_db_match(void)
 	}
 	/* Two intervals: the fix is the first one above the version. */
 	f = finding_find(findings, n, "CVE-2023-45853", "zlib1g");
-	CHECK(f != NULL && f->fixed_version != NULL && strcmp(f->fixed_version, "1:1.2.13.dfsg-2") == 0);
+	CHECK(f != NULL);
+	if (f != NULL)
+		CHECK_STR(f->fixed_version, "1:1.2.13.dfsg-2");
 	/* SEMVER range and a CVSS v2 vector. */
 	f = finding_find(findings, n, "CVE-2024-0001", "com.example:demo");
 	CHECK(f != NULL);
@@ -898,8 +946,10 @@ static void test_vuln_db_match(void)
 	/* Fixed before the installed version. */
 	CHECK(finding_find(findings, n, "CVE-2023-4911", "libc6") == NULL);
 	/* Sorted by severity, CRITICAL first. */
-	CHECK(n > 0 && findings[0].severity == SCAN_SEVERITY_CRITICAL);
-	CHECK(n > 0 && findings[n - 1].severity == SCAN_SEVERITY_UNDEFINED);
+	if (n > 0) {
+		CHECK(findings[0].severity == SCAN_SEVERITY_CRITICAL);
+		CHECK(findings[n - 1].severity == SCAN_SEVERITY_UNDEFINED);
+	}
 
 	scan_findings_free(findings, n);
 	vuln_db_free(db);
@@ -919,7 +969,8 @@ static void test_vuln_db_fingerprint_changes(void)
 	CHECK(vuln_db_load(path, &before, err, sizeof(err)) == LCR_OK);
 	file_write("osv2/b.json", osv_debian_openssl);
 	CHECK(vuln_db_load(path, &after, err, sizeof(err)) == LCR_OK);
-	CHECK(before != NULL && after != NULL);
+	CHECK(before != NULL);
+	CHECK(after != NULL);
 	if (before != NULL && after != NULL) {
 		CHECK(vuln_db_count(before) == 1);
 		CHECK(vuln_db_count(after) == 2);
@@ -955,6 +1006,7 @@ int main(void)
 	test_os_release_quoting();
 	test_cvss_scores();
 	test_ecosystem_applies();
+	test_jar_nested_poms();
 	test_inventory_debian_layers();
 	test_inventory_alpine();
 	test_inventory_rpm();

@@ -40,8 +40,13 @@ struct blob_writer {
 	int fd;
 	EVP_MD_CTX *ctx;
 	uint64_t size;
+	uint64_t flushed; /* bytes handed to write-back so far */
 	int failed;
 };
+
+/* Start write-back every this many bytes, so the fsync that completes an
+ * upload finds most of the data already on its way to disk. */
+#define WRITEBACK_STEP (8 * 1024 * 1024)
 
 void registry_hash_states_free(struct registry *reg)
 {
@@ -264,6 +269,7 @@ int registry_upload_writer_open(struct registry *reg, int64_t repository_id, con
 	}
 	size = (uint64_t)st.st_size;
 	w->size = size;
+	w->flushed = size;
 	cached = hash_state_take(reg, uuid);
 	if (cached != NULL && cached->offset == size) {
 		w->ctx = cached->ctx;
@@ -306,6 +312,10 @@ int blob_writer_write(struct blob_writer *w, const void *data, size_t len)
 		w->size += (uint64_t)n;
 		p += n;
 		len -= (size_t)n;
+	}
+	if (w->size - w->flushed >= WRITEBACK_STEP) {
+		sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->size - w->flushed), SYNC_FILE_RANGE_WRITE);
+		w->flushed = w->size;
 	}
 	return LCR_OK;
 }

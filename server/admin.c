@@ -109,18 +109,40 @@ int admin_audit_list(struct request *req)
 
 /* POST /_localecr/reset: back to an empty registry in milliseconds, for
  * test isolation: repositories, images, blobs, uploads, settings,
- * policies, scans, audit records, recent events and fault rules go. */
+ * policies, scans, audit records, recent events and fault rules go.  A
+ * server started with --seed then loads its seed file again; the file is
+ * read and validated before anything is removed, so a broken file fails
+ * the reset and leaves the state as it was. */
 int admin_reset(struct request *req)
 {
-	int status = registry_reset(req->srv->registry, req->err, sizeof(req->err));
+	struct seed *seed = NULL;
+	json_t *summary = NULL, *body;
+	int status = LCR_OK;
 
-	if (status != LCR_OK)
+	if (req->srv->config.seed_path[0] != '\0')
+		status = seed_load_file(req->srv, req->srv->config.seed_path, &seed, req->err, sizeof(req->err));
+	if (status == LCR_OK)
+		status = registry_reset(req->srv->registry, req->err, sizeof(req->err));
+	if (status != LCR_OK) {
+		seed_free(seed);
 		return status;
+	}
 	audit_reset(req->srv->audit);
 	events_reset();
 	faults_clear();
-	log_info("state reset through the admin API");
-	request_respond_json(req, MHD_HTTP_OK, json_pack("{s:s}", "status", "reset"));
+	if (seed != NULL) {
+		status = seed_apply(req->srv, seed, &summary, req->err, sizeof(req->err));
+		seed_free(seed);
+		if (status != LCR_OK) {
+			log_error("reset emptied the store but the seed failed: %s", req->err);
+			return status;
+		}
+	}
+	log_info("state reset through the admin API%s", summary != NULL ? ", seed applied again" : "");
+	body = json_pack("{s:s}", "status", "reset");
+	if (summary != NULL)
+		json_object_set_new(body, "seed", summary);
+	request_respond_json(req, MHD_HTTP_OK, body);
 	return LCR_OK;
 }
 

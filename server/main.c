@@ -37,6 +37,7 @@ static void usage(FILE *out)
 		"       localecr ca print [--data-dir DIR]\n"
 		"       localecr report findings [--data-dir DIR] [--severity LEVEL] [--repository NAME]\n"
 		"                                [--format table|json|csv]\n"
+		"       localecr seed FILE [--server URL]\n"
 		"       localecr --help | --version\n"
 		"\n"
 		"A local, offline Amazon ECR: the OCI distribution API (/v2/) and the ECR\n"
@@ -82,6 +83,9 @@ static void usage(FILE *out)
 		"                       remove upload sessions idle this long (default 86400)\n"
 		"  --db-busy-timeout MS how long a request waits for a database lock held by\n"
 		"                       another writer before failing (default 10000)\n"
+		"  --seed FILE          create the repositories, settings, policies and images\n"
+		"                       a seed file (JSON, docs/seed.md) lists before listening;\n"
+		"                       POST /_localecr/reset loads it again\n"
 		"\n"
 		"fsck verifies every blob's digest and every reference and exits 1 on any\n"
 		"problem.  gc removes blobs that no image references and that are older than\n"
@@ -109,7 +113,7 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 				   strcmp(opt, "--identities") == 0 || strcmp(opt, "--registry-suffix") == 0 || strcmp(opt, "--clock") == 0 ||
 				   strcmp(opt, "--lifecycle-interval") == 0 || strcmp(opt, "--audit-retention-days") == 0 ||
 				   strcmp(opt, "--events-file") == 0 || strcmp(opt, "--event-rules") == 0 ||
-				   strcmp(opt, "--vuln-db") == 0;
+				   strcmp(opt, "--vuln-db") == 0 || strcmp(opt, "--seed") == 0;
 
 		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
 			usage(stdout);
@@ -157,6 +161,8 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 				return -1;
 			}
 			snprintf(config->region, sizeof(config->region), "%s", value);
+		} else if (strcmp(opt, "--seed") == 0) {
+			snprintf(config->seed_path, sizeof(config->seed_path), "%s", value);
 		} else if (strcmp(opt, "--vuln-db") == 0) {
 			snprintf(config->vuln_db, sizeof(config->vuln_db), "%s", value);
 		} else if (strcmp(opt, "--events-file") == 0) {
@@ -248,6 +254,24 @@ static int parse_serve_options(int argc, char **argv, struct server_config *conf
 	return 0;
 }
 
+/* Apply the --seed file before the server listens. */
+static int serve_seed(struct server *srv)
+{
+	char err[2048];
+	json_t *summary = NULL;
+	int status = seed_apply_file(srv, srv->config.seed_path, &summary, err, sizeof(err));
+
+	if (status != LCR_OK) {
+		log_error("cannot apply the seed file: %s", err);
+		return status;
+	}
+	log_info("seeded from %s: %lld repositories, %lld images", srv->config.seed_path,
+		 (long long)json_integer_value(json_object_get(summary, "repositories")),
+		 (long long)json_integer_value(json_object_get(summary, "images")));
+	json_decref(summary);
+	return LCR_OK;
+}
+
 static int serve(int argc, char **argv)
 {
 	static struct server srv;
@@ -279,6 +303,10 @@ static int serve(int argc, char **argv)
 	if (registry_secret_load(srv.registry, "token.key", srv.token_key, sizeof(srv.token_key), err, sizeof(err)) !=
 	    LCR_OK) {
 		log_error("cannot load the registry token key: %s", err);
+		registry_close(srv.registry);
+		return 1;
+	}
+	if (srv.config.seed_path[0] != '\0' && serve_seed(&srv) != LCR_OK) {
 		registry_close(srv.registry);
 		return 1;
 	}
@@ -474,6 +502,8 @@ int main(int argc, char **argv)
 		return ca_command(argc - 2, argv + 2, DEFAULT_DATA_DIR);
 	if (strcmp(argv[1], "report") == 0)
 		return report_command(argc - 2, argv + 2, DEFAULT_DATA_DIR);
+	if (strcmp(argv[1], "seed") == 0)
+		return seed_command(argc - 2, argv + 2);
 	fprintf(stderr, "localecr: unknown command '%s'; see localecr --help\n", argv[1]);
 	return 2;
 }

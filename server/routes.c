@@ -138,6 +138,7 @@ static const struct route routes[] = {
 	{PROTOCOL_ADMIN, "POST", V2_PATH_NONE, "/_localecr/vulndb/reload", NULL, NULL, admin_vulndb_reload, 0,
 	 ROUTE_NO_AUTH},
 	{PROTOCOL_ADMIN, "POST", V2_PATH_NONE, "/_localecr/reset", NULL, NULL, admin_reset, 4 * KIB, ROUTE_NO_AUTH},
+	{PROTOCOL_ADMIN, "POST", V2_PATH_NONE, "/_localecr/seed", NULL, NULL, admin_seed, 1 * MIB, ROUTE_NO_AUTH},
 	{PROTOCOL_ADMIN, "GET", V2_PATH_NONE, "/_localecr/state", NULL, NULL, admin_state, 0, ROUTE_NO_AUTH},
 	{PROTOCOL_ADMIN, "POST", V2_PATH_NONE, "/_localecr/faults", NULL, NULL, admin_faults_add, 16 * KIB,
 	 ROUTE_NO_AUTH},

@@ -25,6 +25,10 @@ struct seed {
 int seed_fail(const struct seed *seed, const char *where, int status, char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
+/* Format the JSON path of a value (e.g. "repositories[1].images[0].oci");
+ * a path longer than outlen is cut. */
+void seed_where(char *out, size_t outlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Resolve a path from the seed file against its base folder. */
 void seed_resolve_path(const struct seed *seed, const char *path, char *out, size_t outlen);
 

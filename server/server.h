@@ -49,6 +49,7 @@ struct server_config {
 	bool allow_remote_webhooks;
 	char vuln_db[1024];
 	bool tls;                     /* serve HTTPS with the local CA's certificate */           /* OSV advisories folder; "" = no database */
+	char seed_path[1024];         /* --seed: applied at start and after every reset; "" = none */
 };
 
 struct server {
@@ -373,6 +374,24 @@ int ca_command(int argc, char **argv, const char *default_data_dir);
 
 /* report.c: `localecr report findings ...`; returns the exit status. */
 int report_command(int argc, char **argv, const char *default_data_dir);
+
+/* seed.c: seed files (the format is described at the top of seed.c). */
+struct seed;
+/* Parse and validate a seed without changing anything; label names it in
+ * messages and relative image paths resolve against base_dir (the working
+ * directory when NULL or ""). */
+int seed_load(struct server *srv, const char *text, size_t len, const char *label, const char *base_dir,
+	      struct seed **out, char *err, size_t errlen);
+/* seed_load of a file, with its folder as the base of relative paths. */
+int seed_load_file(struct server *srv, const char *path, struct seed **out, char *err, size_t errlen);
+/* Create or update what the seed lists; *out_summary gets the counts as a
+ * new JSON object. */
+int seed_apply(struct server *srv, const struct seed *seed, json_t **out_summary, char *err, size_t errlen);
+int seed_apply_file(struct server *srv, const char *path, json_t **out_summary, char *err, size_t errlen);
+void seed_free(struct seed *seed);
+int admin_seed(struct request *req);
+/* `localecr seed FILE [--server URL]`; returns the exit status. */
+int seed_command(int argc, char **argv);
 
 /* simulate.c */
 int admin_policy_simulate(struct request *req);

@@ -25,7 +25,7 @@ _repository_counter = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def localecr_binary() -> Path:
-    binary = Path(os.environ.get("LOCALECR_BIN", REPO_ROOT / "build" / "localecr"))
+    binary = Path(os.environ.get("LOCALECR_BIN", REPO_ROOT / "build" / "localecr")).resolve()
     if not binary.is_file():
         raise FileNotFoundError(f"localecr binary not found at {binary}: build it with "
                                 "'meson setup build && ninja -C build' or set LOCALECR_BIN")

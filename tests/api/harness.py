@@ -600,3 +600,146 @@ def advance_clock(server, seconds: float) -> datetime.datetime:
                                 timeout=HTTP_TIMEOUT_SECONDS)
     assert response.status_code == 200, response.text
     return datetime.datetime.fromisoformat(response.json()["now"].replace("Z", "+00:00"))
+
+
+# Polling, fixture layouts, scans and the audit trail
+
+SKOPEO = "/usr/bin/skopeo"
+VULN_DB = REPO_ROOT / "fixtures" / "vulndb" / "osv"
+EXPECTED_FINDINGS = REPO_ROOT / "fixtures" / "vulndb" / "expected-findings.json"
+SCAN_TIMEOUT_SECONDS = 60.0
+# Audit records are written in batches every 200 ms; this is how long a test waits for one.
+AUDIT_TIMEOUT_SECONDS = 10.0
+
+
+def wait_until(probe, timeout: float, interval: float = 0.1, what: str = "the condition"):
+    """Call `probe` until it returns a true value and return that value; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def skopeo_push(server, layout: Path, repository: str, tag: str = "latest", *, all_images=False,
+                password: str = None) -> subprocess.CompletedProcess:
+    """Copy the `latest` image of an OCI layout to `repository:tag` on the server with skopeo."""
+    command = [SKOPEO, "copy", *(["--all"] if all_images else []), "--dest-tls-verify=false",
+               "--dest-creds", f"AWS:{password or server.login_password()}",
+               f"oci:{layout}:latest", f"docker://{server.host}/{repository}:{tag}"]
+    result = subprocess.run(command, capture_output=True, text=True, env=server.env, timeout=1800)
+    if result.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} exited with {result.returncode}:\n{result.stderr}")
+    return result
+
+
+def layout_blob(layout: Path, digest: str) -> bytes:
+    algorithm, hex_digest = digest.split(":")
+    return (layout / "blobs" / algorithm / hex_digest).read_bytes()
+
+
+def push_layout_image(server, layout: Path, repository: str, reference: str = None) -> dict:
+    """Push the `latest` single-platform image of an OCI layout with raw /v2/ requests.
+
+    The manifest goes to `reference` (its digest when None). Returns its descriptor.
+    """
+    index = json.loads((layout / "index.json").read_text())
+    descriptor = next(entry for entry in index["manifests"]
+                      if entry.get("annotations", {}).get("org.opencontainers.image.ref.name") == "latest")
+    manifest = layout_blob(layout, descriptor["digest"])
+    document = json.loads(manifest)
+    for blob in [document["config"], *document["layers"]]:
+        server.push_blob(repository, layout_blob(layout, blob["digest"]))
+    response = server.put_manifest(repository, reference or descriptor["digest"], manifest, descriptor["mediaType"])
+    assert response.status_code == 201, response.text
+    return {"mediaType": descriptor["mediaType"], "digest": descriptor["digest"], "size": len(manifest)}
+
+
+def expected_findings(fixture: str) -> list:
+    """The `findings` that fixtures/vulndb/expected-findings.json lists for a fixture image."""
+    return json.loads(EXPECTED_FINDINGS.read_text())["images"][fixture]["findings"]
+
+
+def wait_for_scan(server, repository: str, image_id: dict, timeout: float = SCAN_TIMEOUT_SECONDS,
+                  client=None) -> dict:
+    """Poll DescribeImageScanFindings until the scan is no longer IN_PROGRESS; return the response."""
+    ecr = client or server.ecr
+
+    def finished():
+        response = ecr.describe_image_scan_findings(repositoryName=repository, imageId=image_id)
+        return response if response["imageScanStatus"]["status"] != "IN_PROGRESS" else None
+
+    return wait_until(finished, timeout, 0.2, f"the scan of {image_id} in {repository}")
+
+
+def audit_records(server, **query) -> list:
+    """GET /_localecr/audit with the given filters (eventName, principal, errorCode, since, until, limit)."""
+    response = server.http.get(server.url + "/_localecr/audit", params=query, timeout=HTTP_TIMEOUT_SECONDS)
+    assert response.status_code == 200, response.text
+    return response.json()["Records"]
+
+
+def audit_cli(server, *args, data_dir=None) -> subprocess.CompletedProcess:
+    """Run `localecr audit ARGS --data-dir DIR` and return the completed process."""
+    argv = [str(server.binary), "audit", *args[:1], "--data-dir", str(data_dir or server.data_dir), *args[1:]]
+    return subprocess.run(argv, capture_output=True, text=True, env=server.env, timeout=STORE_COMMAND_TIMEOUT_SECONDS)
+
+
+def audit_query(server, sql: str) -> list:
+    """Rows of `localecr audit query --json SQL` as dicts; fails the test on a non-zero exit."""
+    result = audit_cli(server, "query", "--json", sql)
+    assert result.returncode == 0, f"audit query exited with {result.returncode}: {result.stderr}"
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+# Admin endpoints for CI suites: reset, state and fault injection (docs/configuration.md)
+
+
+def reset_server(server) -> requests.Response:
+    """Send POST /_localecr/reset, which empties the whole store, and return the response."""
+    return server.http.post(server.url + "/_localecr/reset", timeout=HTTP_TIMEOUT_SECONDS)
+
+
+def server_state(server) -> dict:
+    """Return the counts, clock and auth mode of GET /_localecr/state."""
+    response = server.http.get(server.url + "/_localecr/state", timeout=HTTP_TIMEOUT_SECONDS)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def post_fault(server, body) -> requests.Response:
+    """Send one fault rule (a dict, or raw bytes for malformed bodies) to POST /_localecr/faults."""
+    if isinstance(body, bytes):
+        return server.http.post(server.url + "/_localecr/faults", data=body,
+                                headers={"Content-Type": "application/json"}, timeout=HTTP_TIMEOUT_SECONDS)
+    return server.http.post(server.url + "/_localecr/faults", json=body, timeout=HTTP_TIMEOUT_SECONDS)
+
+
+def add_fault(server, **rule) -> dict:
+    """Add a fault rule such as add_fault(server, operation="PutImage", fault="throttle", count=2)."""
+    response = post_fault(server, rule)
+    assert response.status_code == 201, f"fault rule {rule}: HTTP {response.status_code} {response.text}"
+    return response.json()
+
+
+def fault_rules(server) -> list:
+    """Return the rules of GET /_localecr/faults, each with its `fired` count."""
+    response = server.http.get(server.url + "/_localecr/faults", timeout=HTTP_TIMEOUT_SECONDS)
+    assert response.status_code == 200, response.text
+    return response.json()["faults"]
+
+
+def clear_faults(server):
+    response = server.http.delete(server.url + "/_localecr/faults", timeout=HTTP_TIMEOUT_SECONDS)
+    assert response.status_code == 200, response.text
+
+
+def recent_events(server) -> list:
+    """Return the EventBridge events of GET /_localecr/events."""
+    response = server.http.get(server.url + "/_localecr/events", params={"limit": 1000},
+                               timeout=HTTP_TIMEOUT_SECONDS)
+    assert response.status_code == 200, response.text
+    return response.json()["events"]

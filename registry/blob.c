@@ -163,32 +163,43 @@ int registry_upload_create(struct registry *reg, int64_t repository_id, char out
 {
 	sqlite3_stmt *stmt;
 	double now = clock_now();
-	int fd, rc;
+	int fd, rc, status;
 
 	uuid_generate_v4(out_uuid);
+	/* The file and the row appear under one write lock, so a reset (which
+	 * deletes both under the same lock) never leaves one without the
+	 * other. */
+	status = registry_begin(reg, err, errlen);
+	if (status != LCR_OK)
+		return status;
 	fd = openat(reg->uploads_fd, out_uuid, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		log_error("cannot create upload file %s: %s", out_uuid, strerror(errno));
+		registry_rollback(reg);
 		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "cannot create upload session");
 	}
 	close(fd);
 	stmt = registry_prepare(reg,
 		"INSERT INTO uploads (uuid, repository_id, created_at, updated_at) VALUES (?, ?, ?, ?)");
-	if (stmt == NULL) {
-		unlinkat(reg->uploads_fd, out_uuid, 0);
-		return registry_db_error(reg, "create upload", err, errlen);
+	rc = SQLITE_ERROR;
+	if (stmt != NULL) {
+		sqlite3_bind_text(stmt, 1, out_uuid, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 2, repository_id);
+		sqlite3_bind_double(stmt, 3, now);
+		sqlite3_bind_double(stmt, 4, now);
+		rc = sqlite3_step(stmt);
+		sqlite3_finalize(stmt);
 	}
-	sqlite3_bind_text(stmt, 1, out_uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, repository_id);
-	sqlite3_bind_double(stmt, 3, now);
-	sqlite3_bind_double(stmt, 4, now);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {
+		status = registry_db_error(reg, "create upload", err, errlen);
+		registry_rollback(reg);
 		unlinkat(reg->uploads_fd, out_uuid, 0);
-		return registry_db_error(reg, "create upload", err, errlen);
+		return status;
 	}
-	return LCR_OK;
+	status = registry_commit(reg, err, errlen);
+	if (status != LCR_OK)
+		unlinkat(reg->uploads_fd, out_uuid, 0);
+	return status;
 }
 
 int registry_upload_stat(struct registry *reg, int64_t repository_id, const char *uuid, uint64_t *out_size)

@@ -562,27 +562,26 @@ int registry_reset(struct registry *reg, char *err, size_t errlen)
 		registry_rollback(reg);
 		return status;
 	}
-	status = registry_commit(reg, err, errlen);
-	if (status != LCR_OK)
-		return status;
-	/* The rows are gone, so no request can reach these files any more. */
+	/* Files go while the write lock is held: an upload installs its blob
+	 * and records it inside its own write transaction, so it runs wholly
+	 * before or wholly after this, never leaving a row without a file. */
 	sha_fd = openat(reg->blobs_fd, "sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	dir = sha_fd >= 0 ? fdopendir(sha_fd) : NULL;
 	while (dir != NULL && (entry = readdir(dir)) != NULL) {
 		if (entry->d_name[0] == '.')
 			continue;
 		empty_directory(dirfd(dir), entry->d_name);
-		unlinkat(dirfd(dir), entry->d_name, AT_REMOVEDIR);
 	}
 	if (dir != NULL)
 		closedir(dir);
 	else if (sha_fd >= 0)
 		close(sha_fd);
 	empty_directory(reg->dir_fd, "uploads");
+	status = registry_commit(reg, err, errlen);
 	pthread_mutex_lock(&reg->hash_lock);
 	registry_hash_states_free(reg);
 	pthread_mutex_unlock(&reg->hash_lock);
-	return LCR_OK;
+	return status;
 }
 
 int registry_state(struct registry *reg, json_t **out)

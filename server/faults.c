@@ -150,11 +150,22 @@ int faults_add_json(json_t *body, char *err, size_t errlen, json_t **out_rule)
 	bool known = false;
 
 	memset(&r, 0, sizeof(r));
+	if ((json_object_get(body, "operation") != NULL && operation == NULL) ||
+	    (json_object_get(body, "repository") != NULL && repository == NULL))
+		return lcr_fail(LCR_ERR_INVALID_PARAMETER, err, errlen, "operation and repository must be strings");
+	if ((operation != NULL && strlen(operation) >= sizeof(r.operation)) ||
+	    (repository != NULL && strlen(repository) >= sizeof(r.repository)))
+		return lcr_fail(LCR_ERR_INVALID_PARAMETER, err, errlen, "operation or repository is too long");
 	for (size_t i = 0; fault != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		known |= strcmp(fault, kinds[i]) == 0;
 	if (!known)
 		return lcr_fail(LCR_ERR_INVALID_PARAMETER, err, errlen,
 				"fault must be one of throttle, server_error, unavailable, slow, scan_failed");
+	/* A scan failure is not tied to a request, so it matches repositories
+	 * only. */
+	if (strcmp(fault, "scan_failed") == 0 && operation != NULL && strcmp(operation, "*") != 0)
+		return lcr_fail(LCR_ERR_INVALID_PARAMETER, err, errlen,
+				"a scan_failed rule applies to scans of its repositories; leave operation out or set it to \"*\"");
 	if ((count != NULL && (!json_is_integer(count) || json_integer_value(count) < 1)) ||
 	    (probability != NULL && (!json_is_number(probability) || json_number_value(probability) <= 0 ||
 				     json_number_value(probability) > 1)) ||

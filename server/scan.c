@@ -261,6 +261,11 @@ static void run_scan(struct server *srv, int64_t image_id)
 		db_updated = vuln_db_updated_at(scans.db);
 	}
 	pthread_mutex_unlock(&scans.lock);
+	if (status != LCR_OK) {
+		/* A failed scan reports no findings, partial or otherwise. */
+		json_array_clear(basic);
+		json_array_clear(enhanced);
+	}
 	result = json_pack("{s:O, s:O, s:o}", "findings", basic, "enhancedFindings", enhanced, "findingSeverityCounts",
 			   severity_counts(basic));
 	text = json_dumps(result, JSON_COMPACT);

@@ -481,6 +481,9 @@ int registry_image_put(struct registry *reg, const struct repository *repo, cons
 		return status;
 	digest_of(manifest, len, out->digest);
 	memcpy(out->subject_digest, info.subject_digest, sizeof(out->subject_digest));
+	snprintf(out->media_type, sizeof(out->media_type), "%s", info.media_type);
+	snprintf(out->artifact_media_type, sizeof(out->artifact_media_type), "%s",
+		 info.artifact_type[0] ? info.artifact_type : info.config.media_type);
 	status = registry_begin(reg, err, errlen);
 	if (status != LCR_OK)
 		goto out;

@@ -757,7 +757,8 @@ const char *const *lifecycle_rule_tag_list(const struct lifecycle_policy *p, siz
 
 	assert(index < p->nrules);
 	rule = &p->rules[index];
-	*out_is_prefix = rule->prefixes != NULL;
+	if (out_is_prefix != NULL)
+		*out_is_prefix = rule->prefixes != NULL;
 	if (rule->prefixes != NULL) {
 		*out_count = rule->nprefixes;
 		return (const char *const *)rule->prefixes;

@@ -75,7 +75,7 @@ void lifecycle_rule_info(const struct lifecycle_policy *p, size_t index, struct 
 
 /* Return the tagPatternList or tagPrefixList of rule index, in the order
  * the policy lists them, with its length in out_count and out_is_prefix
- * telling which list it is.  Returns NULL with a count of 0 for untagged and any rules.  The
+ * telling which list it is (out_is_prefix may be NULL).  Returns NULL with a count of 0 for untagged and any rules.  The
  * strings belong to p. */
 const char *const *lifecycle_rule_tag_list(const struct lifecycle_policy *p, size_t index, size_t *out_count,
 					   bool *out_is_prefix);

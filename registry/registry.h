@@ -224,6 +224,8 @@ struct image_put_result {
 	bool tag_changed;    /* the tag was created or moved */
 	bool restored;       /* the image was archived and the push restored it */
 	char subject_digest[DIGEST_BUF]; /* OCI 1.1 subject, "" if none */
+	char media_type[MEDIA_TYPE_BUF];          /* the manifest's media type */
+	char artifact_media_type[MEDIA_TYPE_BUF]; /* artifactType, else the config media type */
 };
 
 /* Store a manifest (already size-checked) and optionally point tag at it.

@@ -81,6 +81,9 @@ static json_t *request_parameters(struct request *req)
 	if (req->reference != NULL && req->route->v2_path == V2_PATH_MANIFEST)
 		json_object_set_new(params, digest_syntax(req->reference) ? "imageDigest" : "imageTag",
 				    json_string(req->reference));
+	/* ECR logs the pushed manifest with PutImage. */
+	if (req->route->v2_path == V2_PATH_MANIFEST && strcmp(req->method, "PUT") == 0 && req->body.data != NULL)
+		json_object_set_new(params, "imageManifest", json_stringn(req->body.data, req->body.len));
 	else if (req->reference != NULL && (req->route->v2_path == V2_PATH_BLOB || req->route->v2_path == V2_PATH_REFERRERS))
 		json_object_set_new(params, "layerDigest", json_string(req->reference));
 	else if (req->reference != NULL && req->route->v2_path == V2_PATH_UPLOAD)

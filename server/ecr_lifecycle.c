@@ -236,11 +236,19 @@ int ecr_update_image_storage_class(struct request *req)
 				  "The image with digest '%s' is already in the %s storage class", img.digest, target);
 	if (status == LCR_OK)
 		status = registry_image_set_storage_class(req->srv->registry, img.id, target, req->err, sizeof(req->err));
-	if (status == LCR_OK)
-		events_emit(req->srv, req->repo.registry_id, req->repo.region, "ECR Image Action", json_array(),
-			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "action-type", "UPDATE_STORAGE_CLASS", "result",
-				      "SUCCESS", "repository-name", req->repo.name, "image-digest", img.digest,
-				      "target-storage-class", target, "manifest-media-type", img.media_type));
+	if (status == LCR_OK) {
+		json_t *detail = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "action-type", "UPDATE_STORAGE_CLASS",
+					   "result", "SUCCESS", "repository-name", req->repo.name, "image-digest", img.digest,
+					   "target-storage-class", target, "manifest-media-type", img.media_type,
+					   "artifact-media-type", img.artifact_media_type);
+		char now[40];
+
+		if (strcmp(target, "STANDARD") == 0) {
+			clock_format_rfc3339(clock_now(), now, sizeof(now));
+			json_object_set_new(detail, "last-activated-at", json_string(now));
+		}
+		events_emit(req->srv, req->repo.registry_id, req->repo.region, "ECR Image Action", json_array(), detail);
+	}
 	if (status == LCR_OK) {
 		json_t *image_id = json_pack("{s:s}", "imageDigest", img.digest);
 

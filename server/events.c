@@ -130,9 +130,12 @@ static int load_rules(const char *path, bool allow_remote, char *err, size_t err
 					"%s: rules[%zu] needs a name, an event_pattern object and a targets list", path, i);
 		}
 		if (event_pattern_parse(text, strlen(text), &rule->pattern, detail, sizeof(detail)) != LCR_OK) {
+			/* Format before json_decref: name points into the tree. */
+			int status = lcr_fail(LCR_ERR_INVALID_PARAMETER, err, errlen, "%s: rule %s: %s", path, name, detail);
+
 			free(text);
 			json_decref(root);
-			return lcr_fail(LCR_ERR_INVALID_PARAMETER, err, errlen, "%s: rule %s: %s", path, name, detail);
+			return status;
 		}
 		free(text);
 		rule->name = strdup(name);
@@ -144,22 +147,26 @@ static int load_rules(const char *path, bool allow_remote, char *err, size_t err
 
 			if (type != NULL && strcmp(type, "webhook") == 0 && url != NULL) {
 				if (!allow_remote && !url_is_loopback(url)) {
+					int status = lcr_fail(LCR_ERR_INVALID_PARAMETER, err, errlen,
+							      "%s: rule %s: webhook %s is not a loopback address; start with "
+							      "--allow-remote-webhooks to allow it",
+							      path, name, url);
+
 					json_decref(root);
-					return lcr_fail(LCR_ERR_INVALID_PARAMETER, err, errlen,
-							"%s: rule %s: webhook %s is not a loopback address; start with "
-							"--allow-remote-webhooks to allow it",
-							path, name, url);
+					return status;
 				}
 				rule->targets[j].webhook = true;
 				rule->targets[j].where = strdup(url);
 			} else if (type != NULL && strcmp(type, "file") == 0 && file != NULL) {
 				rule->targets[j].where = strdup(file);
 			} else {
+				int status = lcr_fail(LCR_ERR_INVALID_PARAMETER, err, errlen,
+						      "%s: rule %s: targets[%zu] must be {\"type\":\"webhook\",\"url\"} or "
+						      "{\"type\":\"file\",\"path\"}",
+						      path, name, j);
+
 				json_decref(root);
-				return lcr_fail(LCR_ERR_INVALID_PARAMETER, err, errlen,
-						"%s: rule %s: targets[%zu] must be {\"type\":\"webhook\",\"url\"} or "
-						"{\"type\":\"file\",\"path\"}",
-						path, name, j);
+				return status;
 			}
 			rule->ntargets++;
 		}
@@ -167,6 +174,14 @@ static int load_rules(const char *path, bool allow_remote, char *err, size_t err
 	}
 	json_decref(root);
 	return LCR_OK;
+}
+
+static double monotonic_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -231,7 +246,7 @@ static void *delivery_main(void *arg)
 	pthread_mutex_lock(&bus.lock);
 	while (!bus.stopping) {
 		struct delivery *d = NULL, **p;
-		double now = (double)time(NULL);
+		double now = monotonic_now();
 
 		for (p = &bus.queue; *p != NULL; p = &(*p)->next) {
 			if ((*p)->next_at <= now) {
@@ -271,7 +286,7 @@ static void *delivery_main(void *arg)
 			} else {
 				record_delivery(d, code, error[0] ? error : "non-2xx answer", false);
 				/* Backoff: 1, 2, 4, 8 seconds between attempts. */
-				d->next_at = (double)time(NULL) + (double)(1 << (d->attempts - 1));
+				d->next_at = monotonic_now() + (double)(1 << (d->attempts - 1));
 				d->next = bus.queue;
 				bus.queue = d;
 			}
@@ -441,9 +456,10 @@ void events_push(struct server *srv, const struct repository *repo, bool success
 	if (success && result->subject_digest[0]) {
 		/* An artifact naming a subject is also a referrer push. */
 		events_emit(srv, repo->registry_id, repo->region, "ECR Referrer Action", json_array(),
-			    json_pack("{s:s, s:s, s:s, s:s, s:s}", "action-type", "PUSH", "result", "SUCCESS",
+			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "action-type", "PUSH", "result", "SUCCESS",
 				      "repository-name", repo->name, "image-digest", result->digest, "subject-digest",
-				      result->subject_digest));
+				      result->subject_digest, "manifest-media-type", result->media_type, "artifact-media-type",
+				      result->artifact_media_type));
 	}
 }
 

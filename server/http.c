@@ -421,6 +421,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		return;
 	audit_record_request(req);
 	operation = req->route != NULL && req->route->protocol == PROTOCOL_ECR ? req->route->name : NULL;
+	/* A download URL's path is its credential: log the route, not the token. */
+	if (strncmp(req->url, "/_localecr/layers/", 18) == 0)
+		operation = "/_localecr/layers/<token>";
 	log_escape(path, sizeof(path), operation != NULL ? operation : req->url);
 	log_escape(repo, sizeof(repo), req->log_repository[0] ? req->log_repository : "-");
 	log_escape(principal, sizeof(principal), req->principal_arn[0] ? req->principal_arn : "-");

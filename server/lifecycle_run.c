@@ -180,10 +180,17 @@ static json_t *policy_event_rules(const struct lifecycle_policy *policy)
 	for (size_t i = 0; i < lifecycle_rule_count(policy); i++) {
 		struct lifecycle_rule_info info;
 
+		json_t *prefixes = json_array();
+		size_t n = 0;
+		const char *const *list;
+
 		lifecycle_rule_info(policy, i, &info);
-		json_array_append_new(rules, json_pack("{s:i, s:s, s:{s:s, s:[], s:s, s:I}, s:s}", "rulePriority", info.priority,
+		list = lifecycle_rule_tag_list(policy, i, &n, NULL);
+		for (size_t j = 0; list != NULL && j < n; j++)
+			json_array_append_new(prefixes, json_string(list[j]));
+		json_array_append_new(rules, json_pack("{s:i, s:s, s:{s:s, s:o, s:s, s:I}, s:s}", "rulePriority", info.priority,
 						       "description", info.description, "lifecycleEventSelection",
-						       "tagStatus", prose_tag_status(info.tag_status), "tagPrefixList",
+						       "tagStatus", prose_tag_status(info.tag_status), "tagPrefixList", prefixes,
 						       "countType", prose_count_type(info.count_type), "countNumber",
 						       (json_int_t)info.count_number, "action", info.action));
 	}
@@ -192,7 +199,7 @@ static json_t *policy_event_rules(const struct lifecycle_policy *policy)
 
 /* Submit the repository's actions as PolicyExecutionEvent records. */
 static void record_policy_events(struct server *srv, const struct repository *repo, const struct lifecycle_policy *policy,
-				 json_t *actions)
+				 const char *policy_id, json_t *actions)
 {
 	char arn[600], now[40];
 	size_t total = json_array_size(actions);
@@ -210,9 +217,9 @@ static void record_policy_events(struct server *srv, const struct repository *re
 			     audit_service_event(srv, repo->registry_id, repo->region, "PolicyExecutionEvent",
 						 json_pack("[{s:s, s:s, s:s}]", "ARN", arn, "accountId", repo->registry_id, "type",
 							   "AWS::ECR::Repository"),
-						 json_pack("{s:s, s:{s:o, s:s, s:s}, s:o}", "repositoryName", repo->name,
+						 json_pack("{s:s, s:{s:o, s:s, s:s, s:s}, s:o}", "repositoryName", repo->name,
 							   "lifecycleEventPolicy", "lifecycleEventRules", policy_event_rules(policy),
-							   "lastEvaluatedAt", now, "policyVersion", "1",
+							   "lastEvaluatedAt", now, "policyVersion", "1", "policyId", policy_id,
 							   "lifecycleEventImageActions", batch)));
 	}
 }
@@ -232,6 +239,7 @@ int lifecycle_apply(struct server *srv, const struct repository *repo, json_t *e
 		    size_t errlen)
 {
 	json_t *actions = json_array();
+	char policy_id[40];
 
 	struct lifecycle_policy *policy = NULL;
 	struct lifecycle_view view;
@@ -243,6 +251,14 @@ int lifecycle_apply(struct server *srv, const struct repository *repo, json_t *e
 		return status;
 	}
 	status = lifecycle_parse(text, strlen(text), &policy, err, errlen);
+	{
+		/* A stable id per policy text, in UUID form. */
+		char hash[DIGEST_BUF];
+
+		digest_of(text, strlen(text), hash);
+		snprintf(policy_id, sizeof(policy_id), "%.8s-%.4s-%.4s-%.4s-%.12s", hash + 7, hash + 15, hash + 19, hash + 23,
+			 hash + 27);
+	}
 	free(text);
 	if (status == LCR_OK)
 		status = view_build(srv, repo, policy, &view, err, errlen);
@@ -282,7 +298,7 @@ int lifecycle_apply(struct server *srv, const struct repository *repo, json_t *e
 								      "targetStorageClass", "ARCHIVE"));
 		}
 	}
-	record_policy_events(srv, repo, policy, actions);
+	record_policy_events(srv, repo, policy, policy_id, actions);
 	json_decref(actions);
 	view_release(&view);
 	lifecycle_free(policy);

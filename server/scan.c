@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -50,12 +51,26 @@ static const char *status_description(const char *status)
 	return "The scan failed.";
 }
 
-/* Newest modification time of the database folder's files. */
+/* Newest modification time of the database folder and the files in it
+ * (one level), so an advisory rewritten in place counts as a change. */
 static double folder_mtime(const char *dir)
 {
 	struct stat st;
+	double newest = stat(dir, &st) == 0 ? (double)st.st_mtime : 0;
+	DIR *d = opendir(dir);
+	struct dirent *entry;
+	char path[4200];
 
-	return stat(dir, &st) == 0 ? (double)st.st_mtime : 0;
+	while (d != NULL && (entry = readdir(d)) != NULL) {
+		if (entry->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
+		if (stat(path, &st) == 0 && (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9 > newest)
+			newest = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
+	}
+	if (d != NULL)
+		closedir(d);
+	return newest;
 }
 
 static void load_db(struct server *srv)
@@ -118,8 +133,17 @@ static json_t *enhanced_finding(const struct scan_finding *f, const struct repos
 	for (size_t i = 0; i < img->ntags; i++)
 		json_array_append_new(tags, json_string(img->tags[i]));
 	snprintf(arn, sizeof(arn), "arn:aws:ecr:%s:%s:repository/%s", repo->region, repo->registry_id, repo->name);
-	snprintf(finding_arn, sizeof(finding_arn), "arn:aws:inspector2:%s:%s:finding/%.32s", repo->region,
-		 repo->registry_id, img->digest + 7);
+	{
+		/* One ARN per finding: the image, the vulnerability and the
+		 * package together name it. */
+		char key[1200], hash[DIGEST_BUF];
+
+		snprintf(key, sizeof(key), "%s|%s|%s|%s", img->digest, f->id, f->package->name,
+			 f->package->path ? f->package->path : "");
+		digest_of(key, strlen(key), hash);
+		snprintf(finding_arn, sizeof(finding_arn), "arn:aws:inspector2:%s:%s:finding/%.32s", repo->region,
+			 repo->registry_id, hash + 7);
+	}
 	snprintf(resource_id, sizeof(resource_id), "%s/%s", arn, img->digest);
 	snprintf(title, sizeof(title), "%s - %s", f->id, f->package->name);
 	snprintf(platform, sizeof(platform), "%s_%s", inv->os_id, inv->os_version);
@@ -177,7 +201,8 @@ static int scan_manifest(struct server *srv, const struct repository *repo, cons
 	status = scanner_inventory(layers, info.nlayers, &inv, err, errlen);
 	if (status != LCR_OK)
 		goto out;
-	*out_supported = inv.os_supported || inv.npackages > 0;
+	/* An index is supported when any of its platform images is. */
+	*out_supported = *out_supported || inv.os_supported || inv.npackages > 0;
 	pthread_mutex_lock(&scans.lock);
 	if (scans.db != NULL)
 		vuln_db_match(scans.db, &inv, &findings, &nfindings);
@@ -352,19 +377,32 @@ static void wake_worker(void)
 	pthread_mutex_unlock(&scans.lock);
 }
 
+/* Full wildcard match: '*' matches any run of characters. */
+static bool wildcard_matches(const char *pattern, const char *name)
+{
+	if (*pattern == '\0')
+		return *name == '\0';
+	if (*pattern == '*')
+		return wildcard_matches(pattern + 1, name) || (*name != '\0' && wildcard_matches(pattern, name + 1));
+	return *name == *pattern && wildcard_matches(pattern + 1, name + 1);
+}
+
 /* Registry scanning rules matching: a filter without '*' matches names
  * that contain it; with '*', a full wildcard match (ECR's user guide). */
 static bool filter_matches(const char *filter, const char *name)
 {
-	const char *star = strchr(filter, '*');
-
-	if (star == NULL)
+	if (strchr(filter, '*') == NULL)
 		return strstr(name, filter) != NULL;
-	if (*filter == '\0')
-		return *name == '\0';
-	if (*filter == '*')
-		return filter_matches(filter + 1, name) || (*name != '\0' && filter_matches(filter, name + 1));
-	return *name == *filter && *name != '\0' && filter_matches(filter + 1, name + 1);
+	return wildcard_matches(filter, name);
+}
+
+static int frequency_rank(const char *frequency)
+{
+	if (strcmp(frequency, "CONTINUOUS_SCAN") == 0)
+		return 3;
+	if (strcmp(frequency, "SCAN_ON_PUSH") == 0)
+		return 2;
+	return 1;
 }
 
 /* The repository's effective scan frequency: CONTINUOUS_SCAN beats
@@ -393,8 +431,11 @@ const char *scan_frequency(struct server *srv, const struct repository *repo, ch
 			if (pattern == NULL || f == NULL || !filter_matches(pattern, repo->name))
 				continue;
 			json_array_append(*out_filters, filter);
-			if (frequency == NULL || strcmp(f, "CONTINUOUS_SCAN") == 0)
-				frequency = strcmp(f, "CONTINUOUS_SCAN") == 0 ? "CONTINUOUS_SCAN" : "SCAN_ON_PUSH";
+			/* CONTINUOUS_SCAN beats SCAN_ON_PUSH, which beats MANUAL. */
+			if (frequency == NULL || frequency_rank(f) > frequency_rank(frequency))
+				frequency = strcmp(f, "CONTINUOUS_SCAN") == 0 ? "CONTINUOUS_SCAN"
+					    : strcmp(f, "SCAN_ON_PUSH") == 0 ? "SCAN_ON_PUSH"
+									     : "MANUAL";
 		}
 	}
 	json_decref(rules);

@@ -11,7 +11,7 @@ build="meson ninja-build pkg-config gcc libc6-dev libmicrohttpd-dev libjansson-d
 # Clients and tools the test suite drives, plus what the fixture builder
 # runs (mmdebstrap downloads a Debian root file system from Debian's archive)
 # and clang with libFuzzer for the policy parser fuzz run.
-test_tools="awscli skopeo docker.io python3 python3-boto3 python3-pytest python3-requests umoci mmdebstrap curl ca-certificates sqlite3 clang libclang-rt-14-dev"
+test_tools="awscli skopeo docker.io python3 python3-boto3 python3-pytest python3-requests umoci mmdebstrap curl ca-certificates sqlite3 clang libclang-rt-14-dev amazon-ecr-credential-helper iproute2 util-linux"
 
 want="$build"
 case "${1:-}" in

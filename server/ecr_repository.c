@@ -333,6 +333,28 @@ int ecr_delete_repository(struct request *req)
 	return status;
 }
 
+/* The registry URL for GetAuthorizationToken's proxyEndpoint.  A client
+ * that reached the API under an ECR name (api.ecr.<region>.<domain>, as the
+ * amazon-ecr-credential-helper does with its host mapped to localecr) gets
+ * the ECR-shaped registry name https://<account>.dkr.ecr.<region>.<domain>,
+ * which the helper checks; any other client gets this server as it reached
+ * it. */
+static void proxy_endpoint(struct request *req, char *out, size_t outlen)
+{
+	const char *host = request_host(req);
+	const char *scheme = req->srv->config.tls ? "https" : "http";
+	const char *rest = NULL;
+
+	if (strncmp(host, "api.ecr.", 8) == 0)
+		rest = host + 8;
+	else if (strncmp(host, "ecr.", 4) == 0)
+		rest = host + 4;
+	if (rest != NULL && strchr(rest, '.') != NULL)
+		snprintf(out, outlen, "%s://%s.dkr.ecr.%s", scheme, req->caller_account, rest);
+	else
+		snprintf(out, outlen, "%s://%s", scheme, host);
+}
+
 int ecr_get_authorization_token(struct request *req)
 {
 	json_t *ids, *data = json_array();
@@ -362,9 +384,7 @@ int ecr_get_authorization_token(struct request *req)
 		status = LCR_ERR_INTERNAL;
 		goto out;
 	}
-	/* NOTE: the proxy endpoint is this server as the client reached it,
-	 * over plain HTTP, not https://<acct>.dkr.ecr.<region>.amazonaws.com. */
-	snprintf(endpoint, sizeof(endpoint), "%s://%s", req->srv->config.tls ? "https" : "http", request_host(req));
+	proxy_endpoint(req, endpoint, sizeof(endpoint));
 	count = ids != NULL ? json_array_size(ids) : 1;
 	for (size_t i = 0; i < count; i++)
 		json_array_append_new(data, json_pack("{s:s, s:o, s:s}", "authorizationToken", token, "expiresAt",

@@ -4,8 +4,9 @@
  * On first use localecr creates a CA (ca.pem and ca-key.pem, EC P-256, ten
  * years) in the data directory; on every start it issues a server
  * certificate from it (server.pem, server-key.pem) for localhost, the
- * loopback addresses, the host of --listen and the registry names
- * *.dkr.ecr.<region>.<suffix> and *.dkr.ecr.<region>.amazonaws.com, so
+ * loopback addresses, the host of --listen, the registry names
+ * *.dkr.ecr.<region>.<suffix> and *.dkr.ecr.<region>.amazonaws.com and the
+ * API names api.ecr.<region>.amazonaws.com and ecr.<region>.amazonaws.com, so
  * docker and the amazon-ecr-credential-helper can reach it under an
  * ECR-shaped name once the CA is trusted (`localecr ca print`).  Keys are
  * written to a temporary file, mode 0600, then renamed.
@@ -196,8 +197,10 @@ int tls_prepare(struct server *srv, char **out_key_pem, char **out_cert_pem, cha
 		return status;
 	sscanf(srv->config.listen[0] == '[' ? srv->config.listen + 1 : srv->config.listen, "%127[^]:]", host);
 	snprintf(san, sizeof(san),
-		 "DNS:localhost,IP:127.0.0.1,IP:::1,DNS:*.dkr.ecr.%s.%s,DNS:*.dkr.ecr.%s.amazonaws.com%s%s%s",
-		 srv->config.region, srv->config.registry_suffix, srv->config.region,
+		 "DNS:localhost,IP:127.0.0.1,IP:::1,DNS:*.dkr.ecr.%s.%s,DNS:*.dkr.ecr.%s.amazonaws.com,"
+		 "DNS:api.ecr.%s.amazonaws.com,DNS:ecr.%s.amazonaws.com%s%s%s",
+		 srv->config.region, srv->config.registry_suffix, srv->config.region, srv->config.region,
+		 srv->config.region,
 		 host[0] && strcmp(host, "127.0.0.1") != 0 && strcmp(host, "::1") != 0 ? "," : "",
 		 host[0] && strcmp(host, "127.0.0.1") != 0 && strcmp(host, "::1") != 0
 			 ? (strspn(host, "0123456789.:") == strlen(host) ? "IP:" : "DNS:")

@@ -1,8 +1,8 @@
 """The amazon-ecr-credential-helper against localecr under an ECR-shaped name.
 
 The helper only talks to hosts that look like ECR and has no endpoint
-override, so the test runs localecr and the helper in a private network and
-mount namespace of its own: there /etc/hosts maps api.ecr.local.amazonaws.com
+override.  So the test runs localecr and the helper in a private network and
+mount namespace of its own.  There /etc/hosts maps api.ecr.local.amazonaws.com
 and 000000000000.dkr.ecr.local.amazonaws.com to the namespace's loopback,
 localecr serves HTTPS on port 443 with its local CA, and the helper trusts
 that CA through AWS_CA_BUNDLE.  No traffic leaves the namespace.

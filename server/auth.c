@@ -320,6 +320,18 @@ json_t *auth_verify_claims(struct server *srv, const char *signed_text)
 	payload_b64 = strndup(signed_text, (size_t)(dot - signed_text));
 	payload = payload_b64 ? base64url_decode(payload_b64, &payload_len) : NULL;
 	mac = base64url_decode(dot + 1, &mac_len);
+	/* Accept only the canonical encoding of the MAC: a last character whose
+	 * unused bits differ decodes to the same bytes, and such a changed
+	 * token must not verify. */
+	if (mac != NULL) {
+		char *canonical = base64url_encode(mac, mac_len);
+
+		if (canonical == NULL || strcmp(canonical, dot + 1) != 0) {
+			free(mac);
+			mac = NULL;
+		}
+		free(canonical);
+	}
 	if (payload != NULL && mac != NULL && strlen((char *)payload) == payload_len) {
 		token_mac(srv->token_key, (const char *)payload, expected);
 		if (constant_time_equal(mac, mac_len, expected, sizeof(expected)))

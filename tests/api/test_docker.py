@@ -77,14 +77,14 @@ class PrivateDocker:
         return self.run("image", "inspect", "--format", "{{.Id}}", reference).stdout.strip()
 
 
-@pytest.fixture(scope="module")
-def docker(server, tmp_path_factory):
+def private_docker(env, tmp_path_factory):
+    """Yield a running private dockerd for a fixture, or skip with the reason it cannot start."""
     for program in (DOCKERD, DOCKER):
         if shutil.which(program) is None:
             pytest.skip(f"{program} is not installed")
     # A short root keeps the daemon's unix socket paths under the 108-byte limit.
     root = tmp_path_factory.mktemp("dockerd")
-    daemon = PrivateDocker(root, server.env)
+    daemon = PrivateDocker(root, env)
     failure = daemon.start()
     if failure is not None:
         daemon.stop()
@@ -92,6 +92,11 @@ def docker(server, tmp_path_factory):
     yield daemon
     daemon.stop()
     shutil.rmtree(root / "data", ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def docker(server, tmp_path_factory):
+    yield from private_docker(server.env, tmp_path_factory)
 
 
 def login(docker, server, password):

@@ -1221,19 +1221,8 @@ def test_skopeo_pull_allowed_by_repository_policy_only(iam, repository_name, sin
 
 @pytest.fixture(scope="module")
 def docker(iam, tmp_path_factory):
-    from test_docker import DOCKER, DOCKERD, PrivateDocker
-    for program in (DOCKERD, DOCKER):
-        if shutil.which(program) is None:
-            pytest.skip(f"{program} is not installed")
-    root = tmp_path_factory.mktemp("dockerd")
-    daemon = PrivateDocker(root, iam.env)
-    failure = daemon.start()
-    if failure is not None:
-        daemon.stop()
-        pytest.skip(f"cannot start a private dockerd: {failure}")
-    yield daemon
-    daemon.stop()
-    shutil.rmtree(root / "data", ignore_errors=True)
+    from test_docker import private_docker
+    yield from private_docker(iam.env, tmp_path_factory)
 
 
 def docker_login(docker, server, keys: Keys):

@@ -13,7 +13,6 @@ SDK tests in tests/js send the same fields through a client that has them.
 test_tag_immutability.py covers plain IMMUTABLE repositories with raw requests.
 """
 
-import shutil
 import subprocess
 
 import pytest
@@ -21,7 +20,7 @@ from botocore.exceptions import ClientError
 
 import testimages
 from harness import ACCOUNT_ID, client_error, json_error, oci_error_codes
-from test_docker import DOCKER, DOCKERD, PrivateDocker, login
+from test_docker import login, private_docker
 
 SKOPEO = "/usr/bin/skopeo"
 EXCLUSION_MODES = ["IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION"]
@@ -446,18 +445,7 @@ def test_skopeo_multiplatform_repush_allowed_with_flag(repush_server, fixture_im
 
 @pytest.fixture(scope="module")
 def docker(server, tmp_path_factory):
-    for program in (DOCKERD, DOCKER):
-        if shutil.which(program) is None:
-            pytest.skip(f"{program} is not installed")
-    root = tmp_path_factory.mktemp("dockerd")
-    daemon = PrivateDocker(root, server.env)
-    failure = daemon.start()
-    if failure is not None:
-        daemon.stop()
-        pytest.skip(f"cannot start a private dockerd: {failure}")
-    yield daemon
-    daemon.stop()
-    shutil.rmtree(root / "data", ignore_errors=True)
+    yield from private_docker(server.env, tmp_path_factory)
 
 
 def docker_push_two(docker, server, repository, fixture_images, fixture_manifest, tag):

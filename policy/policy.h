@@ -1,7 +1,7 @@
 /*
  * policy.h - IAM-like policy documents: parse, validate and evaluate.
  *
- * Pure code: nothing here knows about HTTP, the database or the identities
+ * Pure code: nothing here depends on HTTP, the database or the identities
  * file.  The caller gathers the policies that apply to a request (the
  * principal's identity policies, the repository policy) and the request
  * context (action, resource, principal, condition keys) and asks for a
@@ -24,9 +24,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Largest policy document accepted, in bytes (ECR's repository policy text
- * limit is 10,240 characters; IAM's managed policies allow 6,144 without
- * whitespace; localecr applies one generous cap to every document). */
+/* Maximum policy document size, in bytes.  ECR limits repository policy
+ * text to 10,240 characters and IAM managed policies to 6,144 without
+ * whitespace, so localecr applies one generous cap to every document. */
 #define POLICY_TEXT_MAX (64 * 1024)
 
 struct policy; /* opaque parsed document */
@@ -87,7 +87,7 @@ enum policy_result {
 	POLICY_IMPLICIT_DENY
 };
 
-/* Why an implicit or explicit deny happened, for AWS's message. */
+/* Reason for an implicit or explicit deny, used in AWS's message. */
 enum policy_reason {
 	POLICY_REASON_NONE,                    /* allowed */
 	POLICY_REASON_NO_IDENTITY_ALLOW,       /* same account, nothing allows */

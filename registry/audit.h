@@ -3,7 +3,7 @@
  *
  * Records are CloudTrail JSON objects.  They are queued in memory and a
  * writer thread inserts them in batches into <data>/audit.db, so a
- * request never waits for the audit write; the table "cloudtrail" has one
+ * request does not wait for the audit write.  The table "cloudtrail" has one
  * column per CloudTrail field (nested ones as JSON text, reachable with
  * SQLite's JSON functions) plus flattened columns for the common nested
  * values.  Records older than the retention are deleted by the writer.
@@ -23,7 +23,8 @@ int audit_open(const char *data_dir, double retention_days, struct audit_log **o
 /* Flush what is queued, stop the writer and close. */
 void audit_close(struct audit_log *log);
 
-/* Queue a record; takes the reference. Never blocks on the database. */
+/* Queue a record and take the reference.  The caller waits only for the
+ * queue lock, which audit_reset and audit_count hold during their statement. */
 void audit_submit(struct audit_log *log, struct json_t *record_new);
 
 /* Write everything queued now (tests and shutdown). */

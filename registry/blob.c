@@ -2,9 +2,9 @@
  * blob.c - the content-addressed blob store and upload sessions.
  *
  * An upload session is a row in uploads plus the file uploads/<uuid>.
- * Bytes are appended as they arrive and hashed at the same time; the
- * SHA-256 state is kept in memory between requests of one session (a
- * restart loses it, and the bytes already on disk are then hashed again).
+ * Bytes are appended as they arrive and hashed at the same time.  The
+ * SHA-256 state is kept in memory between requests of one session.  A
+ * restart loses it, so the bytes already on disk are then hashed again.
  * Completing a session fsyncs the file, compares its digest, renames it to
  * blobs/sha256/<ab>/<hex> (or drops it when that blob already exists), fsyncs
  * the directory, and only then records the blob and links it to the
@@ -270,7 +270,7 @@ int registry_upload_writer_open(struct registry *reg, int64_t repository_id, con
 		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "cannot open upload session");
 	}
 	/* One writer per session at a time: a second request for the same
-	 * session waits here, then sees the size the first one left, so two
+	 * session waits here, then reads the size the first one left, so two
 	 * chunks sent for the same offset cannot both be appended.  The lock
 	 * goes with the descriptor when the writer closes. */
 	if (flock(w->fd, LOCK_EX) < 0 || fstat(w->fd, &st) < 0) {
@@ -370,8 +370,8 @@ static int delete_upload_row(struct registry *reg, const char *uuid)
 
 /* Remove a session and its bytes.  The row goes first, so a crash leaves
  * at worst a file the start-up sweep removes.  On a full disk the delete can
- * fail; removing the file frees space for a second try, and a row left
- * without its file is removed by the next start-up sweep. */
+ * fail, so the file is removed anyway to free space for a second try.  A row
+ * left without its file is removed by the next start-up sweep. */
 static int discard_upload(struct registry *reg, const char *uuid)
 {
 	struct hash_state *h = hash_state_take(reg, uuid);
@@ -391,7 +391,7 @@ static int discard_upload(struct registry *reg, const char *uuid)
 }
 
 /* Move the verified upload file into the blob store.  An existing blob with
- * the same digest already holds the same bytes, so the upload is dropped. */
+ * the same digest already contains the same bytes, so the upload is dropped. */
 static int install_blob_file(struct registry *reg, const char *uuid, const char *digest)
 {
 	char path[128], dir[32];

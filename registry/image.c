@@ -60,8 +60,8 @@ bool registry_tag_valid_oci(const char *tag)
 	return tag_chars_valid(tag, 128);
 }
 
-/* ECR's API accepts 1 to 300 characters; the characters follow the tag
- * grammar so that every tag set through the API can be pulled on /v2/. */
+/* ECR's API accepts 1 to 300 characters.  They follow the tag grammar so
+ * that every tag set through the API can be pulled on /v2/. */
 bool registry_tag_valid_ecr(const char *tag)
 {
 	return tag_chars_valid(tag, IMAGE_TAG_MAX);
@@ -311,8 +311,8 @@ static int check_children(struct registry *reg, const struct repository *repo, c
 	return status;
 }
 
-/* Pushing an archived image again restores it, as ECR does; *out_restored
- * says whether it was archived. */
+/* Restore image_id if it is archived, as ECR does when an archived image
+ * is pushed again.  *out_restored is true when it was archived. */
 static int restore_if_archived(struct registry *reg, int64_t image_id, bool *out_restored, char *err, size_t errlen)
 {
 	sqlite3_stmt *stmt = registry_prepare(reg,
@@ -350,8 +350,8 @@ int registry_image_set_storage_class(struct registry *reg, int64_t image_id, con
 	return rc == SQLITE_DONE ? LCR_OK : registry_db_error(reg, "change storage class", err, errlen);
 }
 
-/* Find the image with digest, or insert it; *out_id and *out_created say
- * which. */
+/* Find the image with digest, or insert it.  *out_id is its row id and
+ * *out_created is true when it was inserted. */
 static int upsert_image(struct registry *reg, const struct repository *repo, const char *digest,
 			const char *manifest, size_t len, const struct manifest_info *info, int64_t size,
 			int64_t *out_id, bool *out_created, bool *out_restored, char *err, size_t errlen)
@@ -435,9 +435,9 @@ static int set_tag(struct registry *reg, const struct repository *repo, const ch
 	if (rc == SQLITE_ROW)
 		current = sqlite3_column_int64(stmt, 0);
 	sqlite3_finalize(stmt);
-	/* A protected tag cannot be pushed again.  By default that holds even
-	 * for the digest it already names: ECR is reported to reject such
-	 * re-pushes (docker push and PutImage alike). */
+	/* A protected tag cannot be pushed again, by default even for the digest
+	 * it already points to, because ECR is reported to reject such re-pushes
+	 * (docker push and PutImage alike). */
 	if (current != 0 && registry_tag_protected(repo, tag) &&
 	    !(current == image_id && reg->allow_immutable_repush))
 		return lcr_fail(LCR_ERR_TAG_IMMUTABLE, err, errlen,

@@ -4,11 +4,11 @@
  * Pure code: the caller passes the repository's images and the time, and
  * gets back, per image, the action the policy takes (expire, transition to
  * the archive storage class, or none) and the priority of the rule that
- * took it.  Evaluation follows ECR's documented rules: every rule is
+ * took it.  Evaluation follows ECR's documented rules.  Every rule is
  * evaluated against all images, then rules apply in priority order (lowest
- * rulePriority first); an image is acted on by at most one rule, the first
+ * rulePriority first).  An image is acted on by at most one rule: the first
  * whose selection matches it, and only when that rule's count criterion
- * marks it; a rule with tagStatus "any" must have the highest priority.
+ * marks it.  A rule with tagStatus "any" must have the highest priority.
  */
 #ifndef LCR_LIFECYCLE_H
 #define LCR_LIFECYCLE_H
@@ -31,7 +31,8 @@ struct lifecycle_policy;
 int lifecycle_parse(const char *text, size_t len, struct lifecycle_policy **out, char *err, size_t errlen);
 void lifecycle_free(struct lifecycle_policy *p);
 
-/* One image as lifecycle sees it.  Times are epoch seconds; 0 means never. */
+/* Image attributes that lifecycle rules read.  Times are epoch seconds,
+ * and 0 means never. */
 struct lifecycle_image {
 	const char *digest;
 	const char *const *tags;

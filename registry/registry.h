@@ -66,15 +66,15 @@ void image_array_free(struct image *imgs, size_t n);
 
 /* Open (creating if needed) the data directory and its database and
  * migrate the schema.  With sweep (the server's start), also remove upload
- * files that no session owns and sessions whose file is gone; fsck and gc
- * open without it, since a running server may be between the two steps of
+ * files that no session owns and sessions whose file is gone.  fsck and gc
+ * open without it, because a running server may be between the two steps of
  * creating a session. */
 int registry_open(const char *data_dir, bool sweep, struct registry **out, char *err, size_t errlen);
 void registry_close(struct registry *reg);
 
-/* How long a database statement waits for another writer before it fails
- * with an internal error; applies to connections opened afterwards and to
- * the calling thread's. */
+/* Time a database statement waits for another writer before it fails with
+ * an internal error.  It applies to connections opened afterwards and to the
+ * calling thread's connection. */
 #define REGISTRY_BUSY_TIMEOUT_DEFAULT_MS 10000
 void registry_set_busy_timeout(struct registry *reg, int milliseconds);
 
@@ -217,7 +217,7 @@ int registry_upload_cancel(struct registry *reg, int64_t repository_id, const ch
 
 /* Images */
 
-/* What image_put did. */
+/* Outcome of image_put. */
 struct image_put_result {
 	char digest[DIGEST_BUF];
 	bool image_created;  /* the digest was new in this repository */

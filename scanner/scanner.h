@@ -4,7 +4,7 @@
  * produce findings.
  *
  * Pure code with respect to the server: it reads blob files and a database
- * folder, and knows nothing of HTTP or of the metadata database.  The
+ * folder, and does not depend on HTTP or on the metadata database.  The
  * server runs scans on worker threads and turns findings into ECR's basic
  * and enhanced shapes.
  */
@@ -18,7 +18,7 @@
 struct scan_layer {
 	const char *path;        /* the blob file */
 	const char *digest;      /* sha256:... of the blob */
-	const char *media_type;  /* tells gzip, zstd or plain tar; "" to sniff */
+	const char *media_type;  /* selects gzip, zstd or plain tar; "" to sniff */
 };
 
 /* One installed package. */

@@ -37,11 +37,15 @@ static bool read_only_action(const char *name)
 json_t *audit_user_identity(const struct principal *p, const char *access_key)
 {
 	json_t *identity;
+	const char *type = "AssumedRole";
 
 	if (p->arn[0] == '\0')
 		return json_pack("{s:s}", "type", "Unknown");
-	identity = json_pack("{s:s, s:s, s:s, s:s}", "type",
-			     p->type == PRINCIPAL_ROOT ? "Root" : p->type == PRINCIPAL_USER ? "IAMUser" : "AssumedRole",
+	if (p->type == PRINCIPAL_ROOT)
+		type = "Root";
+	else if (p->type == PRINCIPAL_USER)
+		type = "IAMUser";
+	identity = json_pack("{s:s, s:s, s:s, s:s}", "type", type,
 			     "principalId", p->user_id[0] ? p->user_id : p->account, "arn", p->arn, "accountId", p->account);
 	if (access_key != NULL && access_key[0])
 		json_object_set_new(identity, "accessKeyId", json_string(access_key));

@@ -2,7 +2,7 @@
  * ecr_image.c - ListImages, DescribeImages, BatchGetImage, PutImage and
  * BatchDeleteImage.
  *
- * Batch calls answer per image: what worked goes into the result list and
+ * Batch calls report per image: what worked goes into the result list and
  * what did not into "failures" with ECR's failureCode and failureReason.
  */
 #include "ecr_int.h"

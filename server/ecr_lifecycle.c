@@ -50,27 +50,32 @@ int ecr_put_lifecycle_policy(struct request *req)
 	return status;
 }
 
-int ecr_get_lifecycle_policy(struct request *req)
+/* Respond with the policy text and lastEvaluatedAt, then free text. */
+static int respond_with_evaluated_policy(struct request *req, char *text)
 {
-	char *text = NULL;
-	json_t *body;
-	int status = ecr_repository(req);
+	json_t *body = policy_body(req, text);
 
-	if (status == LCR_OK)
-		status = registry_lifecycle_policy_get(req->srv->registry, &req->repo, &text, req->err, sizeof(req->err));
-	if (status != LCR_OK)
-		return status;
-	body = policy_body(req, text);
 	json_object_set_new(body, "lastEvaluatedAt", ecr_time(clock_now()));
 	request_respond_json(req, MHD_HTTP_OK, body);
 	free(text);
 	return LCR_OK;
 }
 
+int ecr_get_lifecycle_policy(struct request *req)
+{
+	char *text = NULL;
+	int status = ecr_repository(req);
+
+	if (status == LCR_OK)
+		status = registry_lifecycle_policy_get(req->srv->registry, &req->repo, &text, req->err, sizeof(req->err));
+	if (status != LCR_OK)
+		return status;
+	return respond_with_evaluated_policy(req, text);
+}
+
 int ecr_delete_lifecycle_policy(struct request *req)
 {
 	char *text = NULL;
-	json_t *body;
 	int status = ecr_repository(req);
 
 	if (status == LCR_OK)
@@ -78,16 +83,12 @@ int ecr_delete_lifecycle_policy(struct request *req)
 							  sizeof(req->err));
 	if (status != LCR_OK)
 		return status;
-	body = policy_body(req, text);
-	json_object_set_new(body, "lastEvaluatedAt", ecr_time(clock_now()));
-	request_respond_json(req, MHD_HTTP_OK, body);
-	free(text);
-	return LCR_OK;
+	return respond_with_evaluated_policy(req, text);
 }
 
 int ecr_start_lifecycle_policy_preview(struct request *req)
 {
-	const char *given;
+	const char *request_text;
 	char *stored = NULL, *results_text = NULL;
 	const char *text;
 	struct lifecycle_policy *policy = NULL;
@@ -95,12 +96,12 @@ int ecr_start_lifecycle_policy_preview(struct request *req)
 	int status = ecr_repository(req);
 
 	if (status == LCR_OK)
-		status = read_policy_text(req, false, &given);
-	if (status == LCR_OK && given == NULL)
+		status = read_policy_text(req, false, &request_text);
+	if (status == LCR_OK && request_text == NULL)
 		status = registry_lifecycle_policy_get(req->srv->registry, &req->repo, &stored, req->err, sizeof(req->err));
 	if (status != LCR_OK)
 		return status;
-	text = given != NULL ? given : stored;
+	text = request_text != NULL ? request_text : stored;
 	status = lifecycle_parse(text, strlen(text), &policy, req->err, sizeof(req->err));
 	if (status == LCR_OK)
 		status = lifecycle_preview_results(req->srv, &req->repo, policy, &results, req->err, sizeof(req->err));
@@ -124,7 +125,7 @@ int ecr_start_lifecycle_policy_preview(struct request *req)
 
 /* True when entry (a preview result) passes the request's imageIds and
  * filter.tagStatus. */
-static bool preview_wanted(json_t *entry, json_t *ids, const char *tag_status)
+static bool preview_matches_filter(json_t *entry, json_t *ids, const char *tag_status)
 {
 	json_t *tags = json_object_get(entry, "imageTags"), *id, *tag;
 	size_t i, j;
@@ -137,12 +138,12 @@ static bool preview_wanted(json_t *entry, json_t *ids, const char *tag_status)
 		return true;
 	json_array_foreach(ids, i, id) {
 		const char *digest = json_string_value(json_object_get(id, "imageDigest"));
-		const char *wanted_tag = json_string_value(json_object_get(id, "imageTag"));
+		const char *filter_tag = json_string_value(json_object_get(id, "imageTag"));
 
 		if (digest != NULL && strcmp(digest, json_string_value(json_object_get(entry, "imageDigest"))) == 0)
 			return true;
 		json_array_foreach(tags, j, tag)
-			if (wanted_tag != NULL && strcmp(wanted_tag, json_string_value(tag)) == 0)
+			if (filter_tag != NULL && strcmp(filter_tag, json_string_value(tag)) == 0)
 				return true;
 	}
 	return false;
@@ -151,7 +152,7 @@ static bool preview_wanted(json_t *entry, json_t *ids, const char *tag_status)
 int ecr_get_lifecycle_policy_preview(struct request *req)
 {
 	char *policy = NULL, *results_text = NULL;
-	json_t *results = NULL, *kept, *page, *body, *ids, *filter, *entry;
+	json_t *results = NULL, *matching, *page, *body, *ids, *filter, *entry;
 	const char *tag_status = NULL;
 	size_t i, start = 0, count = 0, expiring = 0, transitioning = 0;
 	int status = ecr_repository(req);
@@ -171,7 +172,7 @@ int ecr_get_lifecycle_policy_preview(struct request *req)
 	if (status != LCR_OK)
 		return status;
 	results = json_loads(results_text, 0, NULL);
-	kept = json_array();
+	matching = json_array();
 	json_array_foreach(results, i, entry) {
 		const char *type = json_string_value(json_object_get(json_object_get(entry, "action"), "type"));
 
@@ -179,14 +180,14 @@ int ecr_get_lifecycle_policy_preview(struct request *req)
 			expiring++;
 		else
 			transitioning++;
-		if (preview_wanted(entry, ids, tag_status))
-			json_array_append(kept, entry);
+		if (preview_matches_filter(entry, ids, tag_status))
+			json_array_append(matching, entry);
 	}
-	status = ecr_page(req, json_array_size(kept), 100, 100, &start, &count);
+	status = ecr_page(req, json_array_size(matching), 100, 100, &start, &count);
 	if (status == LCR_OK) {
 		page = json_array();
 		for (i = start; i < start + count; i++)
-			json_array_append(page, json_array_get(kept, i));
+			json_array_append(page, json_array_get(matching, i));
 		body = policy_body(req, policy);
 		json_object_set_new(body, "status", json_string("COMPLETE"));
 		json_object_set_new(body, "previewResults", page);
@@ -194,10 +195,10 @@ int ecr_get_lifecycle_policy_preview(struct request *req)
 				    json_pack("{s:I, s:[{s:s, s:I}]}", "expiringImageTotalCount", (json_int_t)expiring,
 					      "transitioningImageTotalCounts", "targetStorageClass", "ARCHIVE",
 					      "imageTotalCount", (json_int_t)transitioning));
-		ecr_page_token(body, start + count, json_array_size(kept));
+		ecr_page_token(body, start + count, json_array_size(matching));
 		request_respond_json(req, MHD_HTTP_OK, body);
 	}
-	json_decref(kept);
+	json_decref(matching);
 	json_decref(results);
 	free(policy);
 	free(results_text);

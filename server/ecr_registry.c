@@ -225,14 +225,14 @@ int ecr_list_tags_for_resource(struct request *req)
 	return LCR_OK;
 }
 
-static bool artifact_type_wanted(json_t *wanted, const char *artifact_type)
+static bool artifact_type_matches(json_t *artifact_types, const char *artifact_type)
 {
 	size_t i;
 	json_t *value;
 
-	if (wanted == NULL)
+	if (artifact_types == NULL)
 		return true;
-	json_array_foreach(wanted, i, value)
+	json_array_foreach(artifact_types, i, value)
 		if (artifact_type != NULL && json_is_string(value) && strcmp(json_string_value(value), artifact_type) == 0)
 			return true;
 	return false;
@@ -240,7 +240,7 @@ static bool artifact_type_wanted(json_t *wanted, const char *artifact_type)
 
 int ecr_list_image_referrers(struct request *req)
 {
-	json_t *subject, *filter = NULL, *wanted = NULL, *referrers = NULL, *page, *body;
+	json_t *subject, *filter = NULL, *artifact_types = NULL, *referrers = NULL, *page, *body;
 	const char *digest;
 	struct image *images = NULL;
 	size_t count = 0, start = 0, page_count = 0;
@@ -258,7 +258,7 @@ int ecr_list_image_referrers(struct request *req)
 	if (status == LCR_OK)
 		status = ecr_input_object(req, req->input, "filter", &filter);
 	if (status == LCR_OK && filter != NULL)
-		status = ecr_input_array(req, filter, "artifactTypes", 1, 5, &wanted);
+		status = ecr_input_array(req, filter, "artifactTypes", 1, 5, &artifact_types);
 	if (status == LCR_OK)
 		status = registry_referrers_list(req->srv->registry, &req->repo, digest, &images, &count, req->err,
 						 sizeof(req->err));
@@ -269,7 +269,8 @@ int ecr_list_image_referrers(struct request *req)
 		json_t *d = manifest_referrer_descriptor(images[i].manifest, images[i].manifest_len, images[i].media_type,
 							 images[i].digest);
 
-		if (d != NULL && artifact_type_wanted(wanted, json_string_value(json_object_get(d, "artifactType")))) {
+		if (d != NULL &&
+		    artifact_type_matches(artifact_types, json_string_value(json_object_get(d, "artifactType")))) {
 			json_object_set_new(d, "artifactStatus", json_string("ACTIVE"));
 			json_array_append_new(referrers, d);
 		} else {

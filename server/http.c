@@ -5,7 +5,7 @@
  * libmicrohttpd calls on_request several times per request: once with the
  * headers, then once per chunk of body, then once with no data.  The first
  * call routes, authenticates and runs the route's begin hook, so a bad
- * request is answered before its body is read (and "Expect: 100-continue"
+ * request gets its response before its body is read (and "Expect: 100-continue"
  * gets a final status instead of 100).  Bodies of streaming routes go
  * straight into an upload writer; others are buffered up to the route's cap.
  * The last call runs the handler.  on_completed writes the access line and
@@ -133,7 +133,7 @@ static void render_error(struct request *req, enum protocol protocol)
 		return;
 	}
 	if (info->oci_http_status == MHD_HTTP_UNAUTHORIZED) {
-		/* ECR answers an unauthenticated /v2/ call with a Basic
+		/* ECR responds to an unauthenticated /v2/ call with a Basic
 		 * challenge and a plain-text body. */
 		resp = response_text("Not Authorized\n");
 		snprintf(realm, sizeof(realm),
@@ -300,8 +300,8 @@ static int parse_ecr_input(struct request *req)
 }
 
 /* Run the handler.  In IAM mode every route with an IAM action must have
- * checked it; a handler that returned success without doing so is a bug,
- * answered as an internal error rather than as an unchecked success. */
+ * checked it.  A handler that returns success without that check is a bug,
+ * so the request fails with an internal error instead. */
 static int run_checked(struct request *req)
 {
 	int status = req->route->handle(req);

@@ -7,8 +7,8 @@
  * archive and restore times, whether an index still lists them) and ask
  * registry/lifecycle.c for a decision.  Execution then expires or archives
  * each image and logs one line per action with the repository, digest,
- * tags and rule priority; artifacts whose subject was expired go with it,
- * as ECR expires referrers with their subject.
+ * tags and rule priority.  Artifacts whose subject was expired are expired
+ * with it, as ECR expires referrers with their subject.
  */
 #include "server.h"
 
@@ -115,15 +115,15 @@ int lifecycle_preview_results(struct server *srv, const struct repository *repo,
 	return LCR_OK;
 }
 
-/* Log one action; the audit trail hooks in here. */
-static void record_action(const struct repository *repo, const struct image *img, const char *what, int priority)
+/* Log one lifecycle action with the image's tags and the rule priority. */
+static void record_action(const struct repository *repo, const struct image *img, const char *action, int priority)
 {
 	char tags[1024] = "";
 	size_t n = 0;
 
 	for (size_t i = 0; i < img->ntags && n + 2 < sizeof(tags); i++)
 		n += (size_t)snprintf(tags + n, sizeof(tags) - n, "%s%s", i ? "," : "", img->tags[i]);
-	log_info("lifecycle: %s image %s in %s/%s (tags [%s]) by rule %d", what, img->digest, repo->registry_id, repo->name,
+	log_info("lifecycle: %s image %s in %s/%s (tags [%s]) by rule %d", action, img->digest, repo->registry_id, repo->name,
 		 tags, priority);
 }
 

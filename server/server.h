@@ -2,11 +2,11 @@
  * server.h - the process: configuration, the request context, the route
  * table and the handlers of both wire protocols.
  *
- * Path of a request: http.c matches a route row, authenticates the caller
- * (SigV4 on the ECR JSON API, Basic "AWS:<token>" on /v2/), streams or
- * buffers the body, runs the row's handler, renders errors from the status
- * table and writes one access-log line when libmicrohttpd completes the
- * request.
+ * Path of a request: http.c matches a route row and authenticates the
+ * caller (SigV4 on the ECR JSON API, Basic "AWS:<token>" on /v2/).  It then
+ * streams or buffers the body and runs the row's handler.  Errors are
+ * rendered from the status table, and one access-log line is written when
+ * libmicrohttpd completes the request.
  */
 #ifndef LCR_SERVER_H
 #define LCR_SERVER_H
@@ -217,7 +217,7 @@ int request_authorize_action(struct request *req, const char *action, const stru
 int request_authorize_missing(struct request *req, const char *registry_id, const char *region, const char *name);
 /* Evaluate action for the request's principal with the request's condition
  * keys against resource_policy and, when with_identity, the principal's
- * identity policies; message gets AWS's denial text on a deny. */
+ * identity policies.  On a deny, message gets AWS's denial text. */
 int request_decide(struct request *req, const char *action, const struct repository *repo, const char *resource_arn,
 		   const struct policy *resource_policy, bool with_identity, struct policy_decision *out,
 		   char *message, size_t messagelen);
@@ -245,8 +245,8 @@ int v2_upload_put(struct request *req);
 int v2_upload_delete(struct request *req);
 int v2_upload_open_writer(struct request *req);
 int v2_referrers(struct request *req);
-/* Answer GET/HEAD of a blob from fd (size bytes; takes fd), honouring a
- * Range header; shared by /v2/ and GetDownloadUrlForLayer URLs. */
+/* Respond to GET or HEAD of a blob from fd (size bytes, and takes fd),
+ * honouring a Range header.  Used by /v2/ and GetDownloadUrlForLayer URLs. */
 int blob_respond(struct request *req, int fd, int64_t size, const char *digest);
 
 /* ecr_*.c */
@@ -377,8 +377,8 @@ int report_command(int argc, char **argv, const char *default_data_dir);
 
 /* seed.c: seed files (the format is described at the top of seed.c). */
 struct seed;
-/* Parse and validate a seed without changing anything; label names it in
- * messages and relative image paths resolve against base_dir (the working
+/* Parse and validate a seed without changing anything.  Messages name it
+ * by label, and relative image paths resolve against base_dir (the working
  * directory when NULL or ""). */
 int seed_load(struct server *srv, const char *text, size_t len, const char *label, const char *base_dir,
 	      struct seed **out, char *err, size_t errlen);

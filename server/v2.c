@@ -89,7 +89,7 @@ static int parse_page_size(struct request *req, int *out)
 	return LCR_OK;
 }
 
-/* Answer a list endpoint: names sorted, starting after ?last=, at most n,
+/* Respond to a list endpoint: names sorted, starting after ?last=, at most n,
  * with a Link header when more remain. */
 static void respond_page(struct request *req, const char *key, const char *name, char **items, size_t count,
 			 int page, const char *base)
@@ -315,7 +315,7 @@ int v2_manifest_get(struct request *req)
 	if (status != LCR_OK)
 		return lcr_fail(status, req->err, sizeof(req->err), "Requested image not found");
 	if (strcmp(img.storage_class, "ARCHIVE") == 0) {
-		/* Archived images cannot be pulled: ECR answers 404. */
+		/* Archived images cannot be pulled, so ECR returns 404. */
 		image_release(&img);
 		return lcr_fail(LCR_ERR_IMAGE_NOT_FOUND, req->err, sizeof(req->err),
 				"Requested image is archived; restore it with UpdateImageStorageClass or push it again");
@@ -456,7 +456,7 @@ int blob_respond(struct request *req, int fd, int64_t size, const char *digest)
 
 	/* RFC 7233 section 3.1: ignore Range on methods other than GET, with
 	 * a unit other than bytes, and (a choice it allows) with several
-	 * ranges; answer the whole blob instead. */
+	 * ranges, and send the whole blob instead. */
 	if (range != NULL && (strcmp(req->method, "GET") != 0 || strncmp(range, "bytes=", 6) != 0 ||
 			      strchr(range, ',') != NULL))
 		range = NULL;
@@ -508,8 +508,8 @@ int v2_blob_get(struct request *req)
 	return blob_respond(req, fd, size, req->reference);
 }
 
-/* DELETE of a blob removes it from this repository only; images that
- * still name it fail their next pull of that blob, as the spec allows. */
+/* Remove a blob from this repository only.  Images that still reference
+ * it fail their next pull of that blob, which the OCI spec allows. */
 int v2_blob_delete(struct request *req)
 {
 	int status = v2_repository(req);
@@ -576,7 +576,8 @@ int v2_upload_begin(struct request *req)
 /* Cross-repository mount (?mount=<digest>&from=<repository>): link the
  * blob when the account setting BLOB_MOUNTING is ENABLED and the source
  * repository, in the same registry with the same encryption, can read it.
- * Anything else falls back to a new upload session, as the spec says. */
+ * Anything else falls back to a new upload session, as the OCI spec
+ * recommends. */
 static int try_mount(struct request *req)
 {
 	const char *digest = request_query(req, "mount");

@@ -36,8 +36,8 @@ enum principal_type {
 
 #define PRINCIPAL_TAGS_MAX 50
 
-/* Who a request acts as, with the identity policies that apply to it.
- * Policies are borrowed from the store, which outlives every request. */
+/* Principal a request acts as, with the identity policies that apply to
+ * it.  Policies are borrowed from the store, which outlives every request. */
 struct principal {
 	enum principal_type type;
 	char arn[512];

@@ -664,6 +664,17 @@ static int pep440_pre_rank(const struct pep440 *v)
 	return 1;
 }
 
+/* Advance s past a segment of n bytes and the separator that follows it. */
+static void span_skip_segment(struct span *s, size_t n)
+{
+	s->p += n;
+	s->len -= n;
+	if (s->len > 0) {
+		s->p++;
+		s->len--;
+	}
+}
+
 static size_t local_segment(const char *p, size_t len)
 {
 	size_t n = 0;
@@ -696,18 +707,8 @@ static int pep440_local_compare(struct span a, struct span b)
 		}
 		if (c != 0)
 			return sign(c);
-		a.p += an;
-		a.len -= an;
-		b.p += bn;
-		b.len -= bn;
-		if (a.len > 0) {
-			a.p++;
-			a.len--;
-		}
-		if (b.len > 0) {
-			b.p++;
-			b.len--;
-		}
+		span_skip_segment(&a, an);
+		span_skip_segment(&b, bn);
 	}
 	if (a.len == b.len)
 		return 0;
@@ -842,18 +843,8 @@ static int semver_pre_compare(struct span a, struct span b)
 		}
 		if (c != 0)
 			return c;
-		a.p += an;
-		a.len -= an;
-		b.p += bn;
-		b.len -= bn;
-		if (a.len > 0) {
-			a.p++;
-			a.len--;
-		}
-		if (b.len > 0) {
-			b.p++;
-			b.len--;
-		}
+		span_skip_segment(&a, an);
+		span_skip_segment(&b, bn);
 	}
 	if (a.len == b.len)
 		return 0;

@@ -3,7 +3,7 @@
  * /v2/.
  *
  * Open mode: a well-formed SigV4 Authorization header, or presigned query,
- * is accepted without checking the signature; the caller acts as the root
+ * is accepted without checking the signature.  The caller acts as the root
  * user of the configured account, in the region named by the credential
  * scope.  IAM mode: sigv4.c verifies the signature with the secret of the
  * access key from the identities file, or of a temporary credential minted

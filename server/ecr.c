@@ -2,8 +2,8 @@
  * ecr.c - shared pieces of the ECR JSON API: input validation with ECR's
  * messages, registry and repository resolution, pagination, shapes.
  *
- * Type errors (a number where the model says string) are
- * SerializationException, as the AWS JSON protocol reports them; range and
+ * Type errors (a number where the model expects a string) are
+ * SerializationException, as the AWS JSON protocol reports them.  Range and
  * pattern violations are InvalidParameterException with ECR's wording.
  */
 #include "ecr_int.h"

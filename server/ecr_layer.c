@@ -59,7 +59,8 @@ int ecr_initiate_layer_upload(struct request *req)
 	return status;
 }
 
-/* InvalidLayerPartException carries where the upload stands. */
+/* Fail with InvalidLayerPartException, which carries the upload's current
+ * position. */
 static int invalid_part(struct request *req, const char *upload_id, uint64_t size, const char *fmt,
 			unsigned long long a, unsigned long long b)
 {

@@ -3,8 +3,8 @@
  * DeleteRepositoryPolicy, PutRegistryPolicy, GetRegistryPolicy and
  * DeleteRegistryPolicy.
  *
- * Validation follows ECR: any parse failure, and a Resource element (ECR
- * rejected those as of 2019), is "Invalid repository policy provided"; in
+ * Validation follows ECR.  Any parse failure, and a Resource element (ECR
+ * rejected those as of 2019), is "Invalid repository policy provided".  In
  * IAM mode a principal that the identities file does not define is
  * "Principal not found".  The parser's detail goes to the log, since ECR's
  * message does not carry it.
@@ -41,8 +41,8 @@ static bool principal_known(void *ctx, const char *principal)
 static int validate_policy(struct request *req, const char *text, const char *kind_label, struct policy **out)
 {
 	/* Repository policies apply to their repository and may not name a
-	 * Resource (ECR, 2019); registry policies name the repositories they
-	 * cover, as in AWS's replication examples. */
+	 * Resource, as ECR behaved in 2019.  Registry policies name the
+	 * repositories they cover, as in AWS's replication examples. */
 	bool resource_allowed = strcmp(kind_label, "registry") == 0;
 	char detail[512];
 	struct principal_check check = {req->srv->identities, NULL};

@@ -501,7 +501,7 @@ int events_tail_command(int argc, char **argv)
 		json_error_t jerr;
 		size_t i;
 
-		/* The first poll only learns where the stream stands, so old
+		/* The first poll only reads the current stream position, so old
 		 * events are not replayed. */
 		snprintf(url, sizeof(url), "%s/_localecr/events?after=%lld&limit=1000", server, after < 0 ? 0 : after);
 		buf_init(&body, 64 * 1024 * 1024);

@@ -1,7 +1,7 @@
 /*
  * sts.c - the STS operations labs need, on the same endpoint:
  * GetCallerIdentity and AssumeRole (AWS query protocol: a form-encoded POST
- * body with Action=..., answered in XML).
+ * body with Action=..., with an XML response).
  *
  * AssumeRole evaluates the role's trust policy as the resource policy and
  * the caller's identity policies as usual, so a same-account trust policy
@@ -149,10 +149,10 @@ static bool session_name_valid(const char *name)
 }
 
 /* Evaluate sts:AssumeRole with the role's trust policy as the resource
- * policy.  The evaluator applies STS's rules for trust policies: the trust
- * policy must always allow (an identity policy alone never opens a role),
- * a trust policy naming only the caller's account defers to that account's
- * identity policies, and across accounts both sides must allow. */
+ * policy, with STS's rules for trust policies.  The trust policy must always
+ * allow, because an identity policy alone never opens a role.  A trust policy
+ * naming only the caller's account defers to that account's identity
+ * policies, and across accounts both sides must allow. */
 static int check_trust(struct request *req, const char *role_arn, const struct policy *trust, const char *role_account)
 {
 	struct policy_request preq;

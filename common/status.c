@@ -3,8 +3,8 @@
  *
  * ECR JSON errors are HTTP 400 for client faults and 500 for ServerException
  * (awsJson1_1 convention).  OCI codes and statuses follow the distribution
- * spec's error code table; where ECR is known to answer differently on /v2/
- * (401 plain text, 403 DENIED), the ECR behaviour wins.
+ * spec's error code table.  Where ECR is known to respond differently on
+ * /v2/ (401 plain text, 403 DENIED), the ECR behaviour wins.
  */
 #include "status.h"
 

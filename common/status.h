@@ -71,7 +71,7 @@ enum lcr_status {
 	LCR_STATUS_COUNT
 };
 
-/* How one status reads on each wire protocol. */
+/* Rendering of one status on each wire protocol. */
 struct lcr_status_info {
 	const char *name;          /* stable identifier for logs and tests */
 	const char *ecr_exception; /* __type in ECR JSON error bodies */

@@ -15,7 +15,7 @@
  * making it a temporary credential that needs X-Amz-Security-Token.
  * Managed policies are named by ARN: the account's own
  * (arn:aws:iam::<acct>:policy/<name>) or one of the AWS managed policies
- * localecr knows (arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly,
+ * localecr includes (arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly,
  * ...PowerUser, ...FullAccess, AdministratorAccess).
  */
 #ifndef LCR_IDENTITY_H

@@ -4,8 +4,8 @@
  *
  * Each setting has a fixed set of values and a default that applies until
  * it is first written.  The names, values and defaults follow the ECR API
- * model (PutAccountSetting); BLOB_MOUNTING starts DISABLED because ECR asks
- * registries to turn it on.
+ * model (PutAccountSetting).  BLOB_MOUNTING starts DISABLED because ECR
+ * requires registries to opt in to it.
  */
 #include "registry_int.h"
 

@@ -13,7 +13,7 @@
  *              principalArn, principalType, principalAccount, accessKeyId,
  *              userName, repositoryName, record)
  * userIdentity, requestParameters, responseElements, serviceEventDetails
- * and resources hold JSON text; record holds the whole record.  The
+ * and resources contain JSON text, and record contains the whole record.  The
  * flattened columns repeat the nested values most queries filter on.
  */
 #include "audit.h"

@@ -19,8 +19,9 @@ enum tag_filter {
 	TAG_FILTER_UNTAGGED
 };
 
-/* filter.imageStatus: ACTIVE (the default of DescribeImages), ARCHIVED or
- * ANY; out_archived and out_active say which images pass. */
+/* Read filter.imageStatus: ACTIVE (the default of DescribeImages), ARCHIVED
+ * or ANY.  *out_active is true when active images pass, and *out_archived
+ * when archived ones do. */
 static int read_status_filter(struct request *req, const char *default_status, bool *out_active, bool *out_archived)
 {
 	json_t *filter = json_object_get(req->input, "filter");

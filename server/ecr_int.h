@@ -16,8 +16,8 @@ int ecr_invalid(struct request *req, const char *field, const char *constraint_f
  * length range; *out is NULL when absent. */
 int ecr_input_string(struct request *req, json_t *obj, const char *field, bool required, size_t minlen,
 		     size_t maxlen, const char **out);
-/* Read an optional integer member in [min, max]; *out_present says whether
- * it was given. */
+/* Read an optional integer member in [min, max].  *out_present is true when
+ * the request contains it. */
 int ecr_input_int(struct request *req, json_t *obj, const char *field, long long min, long long max,
 		  bool *out_present, long long *out);
 int ecr_input_bool(struct request *req, json_t *obj, const char *field, bool *out);

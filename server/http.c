@@ -380,7 +380,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			req->status = authenticate_early(req);
 		}
 		/* Faults on /v2/ apply before the body, as a failing registry
-		 * front end would answer. */
+		 * front end would respond. */
 		if (req->status == LCR_OK && req->route->protocol == PROTOCOL_V2)
 			req->status = faults_apply(req);
 		if (req->status == LCR_OK && req->route->begin != NULL)
@@ -393,7 +393,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (req->http_status != 0) {
-		/* Answered already (before the body); drop what still comes. */
+		/* The response was queued before the body, so discard the rest. */
 		*upload_data_size = 0;
 		return MHD_YES;
 	}

@@ -356,7 +356,7 @@ def test_allow_immutable_repush_put_image_same_digest(repush_server):
     with pytest.raises(ClientError) as excinfo:
         put_image(server, "repush-json", image, "v1")
 
-    # As in a mutable repository: nothing changed, so PutImage says the image already exists.
+    # As in a mutable repository: nothing changed, so PutImage reports that the image already exists.
     status, code, message = client_error(excinfo)
     assert (status, code) == (400, "ImageAlreadyExistsException")
     assert message == (f"Image with digest '{image.digest}' and tag 'v1' already exists in the repository "

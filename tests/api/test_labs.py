@@ -35,7 +35,7 @@ def load_lab(lab: str) -> tuple:
 def lab_environment(spec: dict, work_dir: Path, images: Path, address: str) -> dict:
     """The environment the README exports, moved to `address`, a temporary data folder and `images`."""
     env = loopback_environment(work_dir / "aws-config")
-    # The README sets credentials only where the lab says so (IAM labs use --profile).
+    # The README sets credentials only where the lab requires them (IAM labs use --profile).
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         env.pop(key, None)
     env.update({key: value.replace(README_ADDRESS, address) for key, value in spec["env"].items()})
@@ -43,7 +43,7 @@ def lab_environment(spec: dict, work_dir: Path, images: Path, address: str) -> d
     data_dir.mkdir()
     env["DATA"] = str(data_dir)
     env["IMAGES"] = str(images)
-    # The steps say `aws`; run Debian's aws CLI, as the other API tests do.
+    # The steps run `aws`, so use Debian's aws CLI, as the other API tests do.
     env["PATH"] = "/usr/bin:" + env.get("PATH", "/bin")
     return env
 

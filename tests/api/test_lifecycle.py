@@ -995,7 +995,7 @@ def test_preview_waiter_succeeds(server, repository, seed):
 
     server.ecr.get_waiter("lifecycle_policy_preview_complete").wait(repositoryName=repository)
 
-    # The waiter's first poll sees COMPLETE, so it never sleeps its 5-second delay.
+    # The waiter's first poll returns COMPLETE, so it never sleeps its 5-second delay.
     assert time.monotonic() - started < 5
     assert server.ecr.get_lifecycle_policy_preview(repositoryName=repository)["previewResults"] == []
 

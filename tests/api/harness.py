@@ -193,6 +193,18 @@ class LocalEcrServer:
     def mark_log(self):
         self.log_mark = self.log_path.stat().st_size if self.log_path.exists() else 0
 
+    def wait_for_log(self, text: str, since: int = 0, timeout: float = 5.0) -> str:
+        """Return the log written after offset `since` once it contains `text`, or whatever is there after `timeout`.
+
+        A request's access line is written when its response completes, which can be after the client has read it.
+        """
+        deadline = time.monotonic() + timeout
+        log = self.read_log(since)
+        while text not in log and time.monotonic() < deadline:
+            time.sleep(0.05)
+            log = self.read_log(since)
+        return log
+
     # AWS CLI and boto3
 
     def aws(self, *args, input=None, check=True) -> subprocess.CompletedProcess:

@@ -189,9 +189,16 @@ def test_successful_push_is_recorded(iam_server, identities, fixture_images, fix
     alice_arn = user_arn(IAM_ACCOUNT, "alice")
 
     skopeo_push(server, fixture_images / entry["path"], "team/pushed", "v1", password=registry_password(server, alice))
-    requests_seen = [line for line in access_lines(server, "team/pushed") if line["path"].startswith("/v2/")]
-    records = records_where(server, "repositoryName = 'team/pushed' AND eventName != 'CreateRepository'",
-                            expected_count=len(requests_seen))
+
+    # Access lines are written as responses complete, and records in batches, so wait until both cover the same requests.
+    def lines_and_records():
+        lines = [line for line in access_lines(server, "team/pushed") if line["path"].startswith("/v2/")]
+        recorded = records_where(server, "repositoryName = 'team/pushed' AND eventName != 'CreateRepository'")
+        if lines and {line["id"] for line in lines} == {record["requestID"] for record in recorded}:
+            return lines, recorded
+        return None
+
+    requests_seen, records = wait_until(lines_and_records, AUDIT_TIMEOUT_SECONDS, 0.1, "an audit record for every access line")
 
     by_request = {record["requestID"]: record for record in records}
     assert len(records) == len(requests_seen) == len(by_request)

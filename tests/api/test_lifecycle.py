@@ -1106,7 +1106,8 @@ def test_scheduled_run_uses_clock_for_ages(server_factory):
     advance_clock(server, 2 * DAY)
 
     assert wait_until_gone(server, "scheduled", image.digest), "no scheduled run expired the image"
-    assert "scheduled lifecycle run: 1 repositories, 1 expired, 0 archived" in server.read_log()
+    run_line = "scheduled lifecycle run: 1 repositories, 1 expired, 0 archived"
+    assert run_line in server.wait_for_log(run_line)
 
 
 def test_scheduled_run_interval_follows_clock(server_factory):

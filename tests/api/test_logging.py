@@ -1,19 +1,7 @@
 """The server's log on stderr: one access line per request, and no credentials."""
 
-import time
-
 import testimages
 from harness import decode_basic_token
-
-
-def wait_for_log(server, text, since, timeout=5.0) -> str:
-    """Return the log written after offset `since` once it contains `text` (the access line is written at completion)."""
-    deadline = time.monotonic() + timeout
-    log = server.read_log(since)
-    while text not in log and time.monotonic() < deadline:
-        time.sleep(0.05)
-        log = server.read_log(since)
-    return log
 
 
 def test_access_line_per_request(server, repository_name):
@@ -22,7 +10,7 @@ def test_access_line_per_request(server, repository_name):
     response = server.v2("GET", f"/{repository_name}/tags/list")
 
     assert response.status_code == 404
-    log = wait_for_log(server, repository_name, since)
+    log = server.wait_for_log(repository_name, since)
     lines = [line for line in log.splitlines() if repository_name in line]
     assert len(lines) == 1
     assert "404" in lines[0]
@@ -34,7 +22,7 @@ def test_json_action_logged(server, repository_name):
 
     server.ecr.create_repository(repositoryName=repository_name)
 
-    log = wait_for_log(server, repository_name, since)
+    log = server.wait_for_log(repository_name, since)
     lines = [line for line in log.splitlines() if repository_name in line]
     assert len(lines) == 1
     assert "CreateRepository" in lines[0]
@@ -49,7 +37,7 @@ def test_credentials_not_logged(server, repository, seed):
     server.push_image(repository, testimages.build_image(seed), tag="v1")
     server.v2("GET", "/", auth=False, headers={"Authorization": "Basic " + token})
 
-    log = wait_for_log(server, repository, since)
+    log = server.wait_for_log(repository, since)
 
     assert password not in log
     assert token not in log

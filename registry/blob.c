@@ -2,9 +2,12 @@
  * blob.c - the content-addressed blob store and upload sessions.
  *
  * An upload session is a row in uploads plus the file uploads/<uuid>.
- * Bytes are appended as they arrive and hashed at the same time.  The
- * SHA-256 state is kept in memory between requests of one session.  A
- * restart loses it, so the bytes already on disk are then hashed again.
+ * Bytes are appended as they arrive and hashed at the same time.  The first
+ * HASH_THREAD_AFTER bytes of a request are hashed inline.  After that a
+ * hashing thread reads back from the page cache what the request thread has
+ * written, so receiving and hashing a large blob use two cores.  The SHA-256
+ * state is kept in memory between requests of one session.  A restart loses
+ * it, so the bytes already on disk are then hashed again.
  * Completing a session fsyncs the file, compares its digest, renames it to
  * blobs/sha256/<ab>/<hex> (or drops it when that blob already exists), fsyncs
  * the directory, and only then records the blob and links it to the
@@ -14,6 +17,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,12 +46,31 @@ struct blob_writer {
 	EVP_MD_CTX *ctx;
 	uint64_t size;
 	uint64_t flushed; /* bytes handed to write-back so far */
+	uint64_t opened_size; /* file size when this request opened the session */
 	int failed;
+
+	/* The hashing thread, once started.  Under lock: size as the thread
+	 * reads it, hashed and stopping.  ctx belongs to the thread until it is
+	 * joined. */
+	bool hashing;
+	pthread_t hasher;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t hashed; /* bytes of the file in ctx */
+	bool stopping;
+	bool hash_failed;
 };
 
 /* Start write-back every this many bytes, so the fsync that completes an
  * upload finds most of the data already on its way to disk. */
 #define WRITEBACK_STEP (8 * 1024 * 1024)
+
+/* Hash inline until a request has written this many bytes, then start a
+ * hashing thread.  Small blobs never pay for a thread. */
+#define HASH_THREAD_AFTER (4 * 1024 * 1024)
+
+/* The hashing thread reads the file back in pieces of this size. */
+#define HASH_READ_SIZE (1024 * 1024)
 
 void registry_hash_states_free(struct registry *reg)
 {
@@ -281,6 +305,7 @@ int registry_upload_writer_open(struct registry *reg, int64_t repository_id, con
 	size = (uint64_t)st.st_size;
 	w->size = size;
 	w->flushed = size;
+	w->opened_size = size;
 	cached = hash_state_take(reg, uuid);
 	if (cached != NULL && cached->offset == size) {
 		w->ctx = cached->ctx;
@@ -303,6 +328,85 @@ int registry_upload_writer_open(struct registry *reg, int64_t repository_id, con
 	return LCR_OK;
 }
 
+/* Hash what the request thread has written, reading it back from the file,
+ * until join_hasher sets stopping and everything written is hashed. */
+static void *hasher_main(void *arg)
+{
+	struct blob_writer *w = arg;
+	char *chunk = malloc(HASH_READ_SIZE);
+	uint64_t done, target;
+	bool failed = chunk == NULL;
+
+	pthread_mutex_lock(&w->lock);
+	done = w->hashed;
+	for (;;) {
+		while (w->hashed == w->size && !w->stopping)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (w->hashed == w->size || failed)
+			break;
+		target = w->size;
+		pthread_mutex_unlock(&w->lock);
+		while (done < target && !failed) {
+			size_t want = target - done < HASH_READ_SIZE ? (size_t)(target - done) : HASH_READ_SIZE;
+			ssize_t n = pread(w->fd, chunk, want, (off_t)done);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0 || EVP_DigestUpdate(w->ctx, chunk, (size_t)n) != 1)
+				failed = true;
+			else
+				done += (uint64_t)n;
+		}
+		pthread_mutex_lock(&w->lock);
+		w->hashed = done;
+	}
+	w->hash_failed = failed;
+	pthread_mutex_unlock(&w->lock);
+	free(chunk);
+	return NULL;
+}
+
+/* Start the hashing thread from the current size.  Without it the request
+ * thread goes on hashing inline. */
+static void start_hasher(struct blob_writer *w)
+{
+	if (pthread_mutex_init(&w->lock, NULL) != 0)
+		return;
+	if (pthread_cond_init(&w->cond, NULL) != 0) {
+		pthread_mutex_destroy(&w->lock);
+		return;
+	}
+	w->hashed = w->size;
+	if (pthread_create(&w->hasher, NULL, hasher_main, w) != 0) {
+		log_warn("cannot start a hashing thread for upload %s, hashing inline", w->uuid);
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		return;
+	}
+	w->hashing = true;
+}
+
+/* Wait until the hashing thread has hashed everything written and has
+ * exited, so ctx is complete again.  Marks the writer failed when the
+ * thread could not read the file back. */
+static void join_hasher(struct blob_writer *w)
+{
+	if (!w->hashing)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->hasher, NULL);
+	w->hashing = false;
+	if (w->hash_failed) {
+		log_error("reading back upload %s to hash it failed", w->uuid);
+		w->failed = 1;
+	}
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+}
+
 int blob_writer_write(struct blob_writer *w, const void *data, size_t len)
 {
 	const char *p = data;
@@ -319,11 +423,20 @@ int blob_writer_write(struct blob_writer *w, const void *data, size_t len)
 			w->failed = 1;
 			return LCR_ERR_INTERNAL;
 		}
-		EVP_DigestUpdate(w->ctx, p, (size_t)n);
-		w->size += (uint64_t)n;
+		if (w->hashing) {
+			pthread_mutex_lock(&w->lock);
+			w->size += (uint64_t)n;
+			pthread_cond_signal(&w->cond);
+			pthread_mutex_unlock(&w->lock);
+		} else {
+			EVP_DigestUpdate(w->ctx, p, (size_t)n);
+			w->size += (uint64_t)n;
+		}
 		p += n;
 		len -= (size_t)n;
 	}
+	if (!w->hashing && w->size - w->opened_size >= HASH_THREAD_AFTER)
+		start_hasher(w);
 	if (w->size - w->flushed >= WRITEBACK_STEP) {
 		sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->size - w->flushed), SYNC_FILE_RANGE_WRITE);
 		w->flushed = w->size;
@@ -338,6 +451,7 @@ uint64_t blob_writer_size(const struct blob_writer *w)
 
 static void blob_writer_free(struct blob_writer *w)
 {
+	join_hasher(w);
 	if (w->fd >= 0)
 		close(w->fd);
 	EVP_MD_CTX_free(w->ctx);
@@ -348,6 +462,7 @@ void blob_writer_close(struct blob_writer *w)
 {
 	if (w == NULL)
 		return;
+	join_hasher(w);
 	if (!w->failed) {
 		hash_state_put(w->reg, w->uuid, w->ctx, w->size);
 		w->ctx = NULL;
@@ -469,9 +584,14 @@ int registry_upload_complete(struct registry *reg, int64_t repository_id, struct
 	char actual[DIGEST_BUF];
 	char uuid[UUID_BUF];
 	uint64_t size = w->size;
+	int sync_errno = 0;
 	int status;
 
 	snprintf(uuid, sizeof(uuid), "%s", w->uuid);
+	/* The file goes to disk while the hashing thread hashes its last bytes. */
+	if (!w->failed && fsync(w->fd) < 0)
+		sync_errno = errno;
+	join_hasher(w);
 	if (w->failed) {
 		blob_writer_free(w);
 		discard_upload(reg, uuid);
@@ -486,8 +606,8 @@ int registry_upload_complete(struct registry *reg, int64_t repository_id, struct
 		return lcr_fail(LCR_ERR_DIGEST_INVALID, err, errlen,
 				"provided digest %s does not match the uploaded content (%s)", expected_digest, actual);
 	}
-	if (fsync(w->fd) < 0) {
-		log_error("fsync of upload %s failed: %s", uuid, strerror(errno));
+	if (sync_errno != 0) {
+		log_error("fsync of upload %s failed: %s", uuid, strerror(sync_errno));
 		blob_writer_free(w);
 		discard_upload(reg, uuid);
 		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "cannot persist upload");

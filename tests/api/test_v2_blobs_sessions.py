@@ -1,5 +1,6 @@
 """/v2/ blob ranges, blob deletion, cross-repository mounts, upload sessions and list pagination."""
 
+import os
 import re
 import subprocess
 import threading
@@ -15,6 +16,8 @@ EXPIRY_SECONDS = 2
 IDLE_SECONDS = 5
 RACE_TRIALS = 40
 RACE_CHUNK_BYTES = 2 * 1024 * 1024
+# Larger than the bytes the server hashes inline per request before it starts a hashing thread (4 MiB).
+LARGE_CHUNK_BYTES = 6 * 1024 * 1024 + 12345
 
 
 def blob_of(seed: str, size: int) -> bytes:
@@ -475,6 +478,67 @@ def test_upload_of_other_repository_unknown(server, repository, repository_name)
     response = server.v2("GET", f"/{repository}/blobs/uploads/{uuid_of(location)}")
 
     assert_oci_error(response, 404, "BLOB_UPLOAD_UNKNOWN")
+
+
+def patch_chunk(server, location: str, data: bytes, offset: int) -> str:
+    """Send one PATCH at `offset`, require 202 and return the next Location."""
+    patched = server.v2("PATCH", location, data=data, headers={
+        "Content-Type": "application/octet-stream", "Content-Range": f"{offset}-{offset + len(data) - 1}"})
+    assert patched.status_code == 202, patched.text
+    return server.absolute(patched.headers["Location"])
+
+
+def assert_blob_content(server, repository, digest: str, data: bytes):
+    fetched = server.v2("GET", f"/{repository}/blobs/{digest}")
+    assert fetched.status_code == 200, fetched.text
+    assert fetched.headers["Docker-Content-Digest"] == digest
+    assert len(fetched.content) == len(data)
+    assert fetched.content == data
+
+
+def test_large_chunked_upload(server, repository):
+    # Random bytes, so a chunk hashed twice or at the wrong offset changes the digest.
+    data = os.urandom(2 * LARGE_CHUNK_BYTES + 777)
+    digest = testimages.sha256_digest(data)
+    location = start_upload(server, repository)
+    location = patch_chunk(server, location, data[:LARGE_CHUNK_BYTES], 0)
+    location = patch_chunk(server, location, data[LARGE_CHUNK_BYTES:2 * LARGE_CHUNK_BYTES], LARGE_CHUNK_BYTES)
+
+    completed = server.v2("PUT", location, params={"digest": digest}, data=data[2 * LARGE_CHUNK_BYTES:],
+                          headers=OCTET_STREAM)
+
+    assert completed.status_code == 201, completed.text
+    assert completed.headers["Docker-Content-Digest"] == digest
+    assert_blob_content(server, repository, digest, data)
+
+
+def test_large_upload_wrong_digest(server, repository):
+    data = os.urandom(LARGE_CHUNK_BYTES)
+    claimed = testimages.sha256_digest(data[:-1] + bytes([data[-1] ^ 1]))
+    location = start_upload(server, repository)
+
+    completed = server.v2("PUT", location, params={"digest": claimed}, data=data, headers=OCTET_STREAM)
+
+    assert_oci_error(completed, 400, "DIGEST_INVALID")
+    assert server.v2("HEAD", f"/{repository}/blobs/{claimed}").status_code == 404
+    assert server.v2("HEAD", f"/{repository}/blobs/{testimages.sha256_digest(data)}").status_code == 404
+    assert_oci_error(server.v2("GET", location), 404, "BLOB_UPLOAD_UNKNOWN")
+
+
+def test_large_upload_resumes_after_restart(server_factory):
+    """A restart loses the in-memory hash state, so the server hashes the bytes on disk again."""
+    server = server_factory()
+    server.create_repository("resumed")
+    data = os.urandom(2 * LARGE_CHUNK_BYTES)
+    digest = testimages.sha256_digest(data)
+    location = patch_chunk(server, start_upload(server, "resumed"), data[:LARGE_CHUNK_BYTES], 0)
+
+    server.restart()
+    location = patch_chunk(server, location, data[LARGE_CHUNK_BYTES:], LARGE_CHUNK_BYTES)
+    completed = server.v2("PUT", location, params={"digest": digest})
+
+    assert completed.status_code == 201, completed.text
+    assert_blob_content(server, "resumed", digest, data)
 
 
 def test_idle_upload_sessions_expire(server_factory):

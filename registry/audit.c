@@ -59,7 +59,7 @@ static const char *const audit_schema =
 
 struct audit_log {
 	char *path;
-	sqlite3 *db;            /* the writer's connection */
+	sqlite3 *db;            /* the writer's connection, NULL until opened or when it failed */
 	double retention_days;
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -68,6 +68,7 @@ struct audit_log {
 	json_t *queue;          /* array of pending records */
 	bool stopping;
 	bool writing;
+	bool ready;             /* the writer has opened db or failed to */
 	double last_retention_pass;
 };
 
@@ -181,11 +182,35 @@ static void apply_retention(struct audit_log *log)
 	sqlite3_finalize(stmt);
 }
 
+/* Open and set up audit.db on the writer's connection, or log why the
+ * trail is disabled and leave db NULL. */
+static void open_database(struct audit_log *log)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(log->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+			    NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, audit_schema, NULL, NULL, NULL) != SQLITE_OK) {
+		log_warn("audit trail disabled: cannot open %s: %s", log->path,
+			 db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close_v2(db);
+		return;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	log->db = db;
+}
+
+/* The writer thread opens the database, so that start-up does not wait for
+ * its schema and fsyncs.  Records submitted meanwhile wait in the queue. */
 static void *writer_main(void *arg)
 {
 	struct audit_log *log = arg;
 
+	open_database(log);
 	pthread_mutex_lock(&log->lock);
+	log->ready = true;
+	pthread_cond_broadcast(&log->drained);
 	for (;;) {
 		json_t *batch;
 		struct timespec deadline;
@@ -205,9 +230,11 @@ static void *writer_main(void *arg)
 		log->queue = json_array();
 		log->writing = true;
 		pthread_mutex_unlock(&log->lock);
-		write_batch(log, batch);
+		if (log->db != NULL) {
+			write_batch(log, batch);
+			apply_retention(log);
+		}
 		json_decref(batch);
-		apply_retention(log);
 		pthread_mutex_lock(&log->lock);
 		log->writing = false;
 		pthread_cond_broadcast(&log->drained);
@@ -225,27 +252,16 @@ int audit_open(const char *data_dir, double retention_days, struct audit_log **o
 		free(log);
 		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "out of memory");
 	}
-	if (sqlite3_open_v2(log->path, &log->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-			    NULL) != SQLITE_OK ||
-	    sqlite3_exec(log->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(log->db, audit_schema, NULL, NULL, NULL) != SQLITE_OK) {
-		int status = lcr_fail(LCR_ERR_INTERNAL, err, errlen, "cannot open %s: %s", log->path,
-				      log->db ? sqlite3_errmsg(log->db) : "out of memory");
-
-		sqlite3_close_v2(log->db);
-		free(log->path);
-		free(log);
-		return status;
-	}
-	sqlite3_busy_timeout(log->db, 10000);
 	log->retention_days = retention_days;
 	log->queue = json_array();
 	pthread_mutex_init(&log->lock, NULL);
 	pthread_cond_init(&log->wake, NULL);
 	pthread_cond_init(&log->drained, NULL);
-	if (pthread_create(&log->thread, NULL, writer_main, log) != 0) {
-		sqlite3_close_v2(log->db);
+	if (log->queue == NULL || pthread_create(&log->thread, NULL, writer_main, log) != 0) {
 		json_decref(log->queue);
+		pthread_mutex_destroy(&log->lock);
+		pthread_cond_destroy(&log->wake);
+		pthread_cond_destroy(&log->drained);
 		free(log->path);
 		free(log);
 		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "cannot start the audit writer");
@@ -261,6 +277,11 @@ void audit_submit(struct audit_log *log, json_t *record_new)
 		return;
 	}
 	pthread_mutex_lock(&log->lock);
+	if (log->ready && log->db == NULL) {
+		pthread_mutex_unlock(&log->lock);
+		json_decref(record_new);
+		return;
+	}
 	if (json_array_size(log->queue) >= AUDIT_QUEUE_MAX) {
 		json_array_remove(log->queue, 0);
 		log_warn("audit: queue full, dropped the oldest record");
@@ -271,13 +292,27 @@ void audit_submit(struct audit_log *log, json_t *record_new)
 	pthread_mutex_unlock(&log->lock);
 }
 
+bool audit_enabled(struct audit_log *log)
+{
+	bool enabled;
+
+	if (log == NULL)
+		return false;
+	pthread_mutex_lock(&log->lock);
+	while (!log->ready)
+		pthread_cond_wait(&log->drained, &log->lock);
+	enabled = log->db != NULL;
+	pthread_mutex_unlock(&log->lock);
+	return enabled;
+}
+
 void audit_flush(struct audit_log *log)
 {
 	if (log == NULL)
 		return;
 	pthread_mutex_lock(&log->lock);
 	pthread_cond_signal(&log->wake);
-	while (json_array_size(log->queue) > 0 || log->writing)
+	while (!log->ready || json_array_size(log->queue) > 0 || log->writing)
 		pthread_cond_wait(&log->drained, &log->lock);
 	pthread_mutex_unlock(&log->lock);
 }
@@ -307,7 +342,11 @@ json_t *audit_list(struct audit_log *log, const char *event_name, const char *pr
 	json_t *records = json_array();
 	json_error_t jerr;
 
+	if (log == NULL)
+		return records;
 	audit_flush(log);
+	if (log->db == NULL)
+		return records;
 	if (sqlite3_prepare_v2(log->db,
 			       "SELECT record FROM cloudtrail WHERE (?1 IS NULL OR eventName = ?1)"
 			       " AND (?2 IS NULL OR principalArn = ?2) AND (?3 IS NULL OR errorCode = ?3)"
@@ -540,6 +579,8 @@ void audit_reset(struct audit_log *log)
 	if (log == NULL)
 		return;
 	audit_flush(log);
+	if (log->db == NULL)
+		return;
 	pthread_mutex_lock(&log->lock);
 	sqlite3_exec(log->db, "DELETE FROM cloudtrail", NULL, NULL, NULL);
 	pthread_mutex_unlock(&log->lock);
@@ -553,6 +594,8 @@ long long audit_count(struct audit_log *log)
 	if (log == NULL)
 		return 0;
 	audit_flush(log);
+	if (log->db == NULL)
+		return 0;
 	pthread_mutex_lock(&log->lock);
 	if (sqlite3_prepare_v2(log->db, "SELECT count(*) FROM cloudtrail", -1, &stmt, NULL) == SQLITE_OK &&
 	    sqlite3_step(stmt) == SQLITE_ROW)

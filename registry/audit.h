@@ -18,8 +18,12 @@
 struct json_t;
 struct audit_log;
 
-/* Open (creating) <data_dir>/audit.db and start the writer thread. */
+/* Start the writer thread, which opens (creating) <data_dir>/audit.db.
+ * Records submitted before it is open wait in the queue.  When it cannot
+ * be opened, the writer logs a warning and drops every record. */
 int audit_open(const char *data_dir, double retention_days, struct audit_log **out, char *err, size_t errlen);
+/* Return whether audit.db is open, waiting for the writer to try. */
+bool audit_enabled(struct audit_log *log);
 /* Flush what is queued, stop the writer and close. */
 void audit_close(struct audit_log *log);
 

@@ -93,8 +93,9 @@ int admin_audit_list(struct request *req)
 	double since = 0, until = 0;
 	long limit = limit_text ? strtol(limit_text, NULL, 10) : 100;
 
-	if (req->srv->audit == NULL)
-		return lcr_fail(LCR_ERR_INTERNAL, req->err, sizeof(req->err), "the audit trail is disabled");
+	if (!audit_enabled(req->srv->audit))
+		return lcr_fail(LCR_ERR_SERVICE_UNAVAILABLE, req->err, sizeof(req->err),
+				"the audit trail is disabled: audit.db could not be opened (see the server log)");
 	if ((since_text != NULL && clock_parse_rfc3339(since_text, &since) != 0) ||
 	    (until_text != NULL && clock_parse_rfc3339(until_text, &until) != 0) || limit < 1 || limit > 10000)
 		return lcr_fail(LCR_ERR_INVALID_PARAMETER, req->err, sizeof(req->err),

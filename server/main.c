@@ -315,14 +315,16 @@ static int serve(int argc, char **argv)
 		registry_close(srv.registry);
 		return 1;
 	}
+	/* Request threads read srv.audit, so it is set before they start. */
+	if (audit_open(srv.config.data_dir, srv.config.audit_retention_days, &srv.audit, err, sizeof(err)) != LCR_OK)
+		log_warn("audit trail disabled: %s", err);
 	if (server_start(&srv, err, sizeof(err)) != LCR_OK) {
 		log_error("%s", err);
+		audit_close(srv.audit);
 		registry_close(srv.registry);
 		return 1;
 	}
 	srv.last_lifecycle_run = clock_now();
-	if (audit_open(srv.config.data_dir, srv.config.audit_retention_days, &srv.audit, err, sizeof(err)) != LCR_OK)
-		log_warn("audit trail disabled: %s", err);
 	if (scans_start(&srv) != LCR_OK)
 		log_warn("cannot start the scan worker; scans stay queued");
 	if (maintenance_start(&srv) != LCR_OK)

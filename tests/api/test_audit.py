@@ -737,3 +737,40 @@ def test_upload_burst_loses_no_record(server_factory):
     assert {record["requestID"] for record in records} == logged
     assert len({record["eventID"] for record in records}) == expected_total
     assert not [record for record in records if "errorCode" in record]
+
+
+# Opening the trail
+
+
+def test_first_request_after_start_recorded(localecr_binary, tmp_path):
+    """The writer may still be opening audit.db when the first request completes, so its record waits in the queue."""
+    server = LocalEcrServer(localecr_binary, tmp_path)
+    server.start()
+    try:
+        server.ecr.create_repository(repositoryName="first")
+
+        records = audit_records(server, eventName="CreateRepository")
+    finally:
+        server.stop()
+
+    assert len(records) == 1
+    assert records[0]["requestParameters"]["repositoryName"] == "first"
+
+
+def test_unopenable_audit_db_disables_trail(localecr_binary, tmp_path):
+    server = LocalEcrServer(localecr_binary, tmp_path)
+    # A folder where the database file goes cannot be opened as a database.
+    (server.data_dir / "audit.db").mkdir()
+    server.start()
+    try:
+        server.ecr.create_repository(repositoryName="unaudited")
+        listed = server.http.get(server.url + "/_localecr/audit", timeout=HTTP_TIMEOUT_SECONDS)
+        described = server.ecr.describe_repositories(repositoryNames=["unaudited"])["repositories"]
+        log = server.wait_for_log("audit trail disabled")
+    finally:
+        server.stop()
+
+    assert listed.status_code == 503, listed.text
+    assert "the audit trail is disabled" in listed.text
+    assert [repository["repositoryName"] for repository in described] == ["unaudited"]
+    assert f"audit trail disabled: cannot open {server.data_dir}/audit.db" in log

@@ -17,6 +17,7 @@
 #include "server.h"
 
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +43,7 @@ static struct {
 	pthread_mutex_t lock;
 	struct fault_rule rules[FAULT_RULES_MAX];
 	size_t n;
+	atomic_bool armed; /* n > 0, read without the lock on every request */
 } faults = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static bool glob(const char *pattern, const char *text)
@@ -99,7 +101,7 @@ int faults_apply(struct request *req)
 	struct fault_rule rule;
 	struct MHD_Response *resp;
 
-	if (faults.n == 0 || req->route == NULL || req->route->protocol == PROTOCOL_ADMIN ||
+	if (!atomic_load_explicit(&faults.armed, memory_order_relaxed) || req->route == NULL || req->route->protocol == PROTOCOL_ADMIN ||
 	    !take(operation_name(req), req->log_repository, NULL, &rule))
 		return LCR_OK;
 	log_info("request %s: injected fault %s (rule %s)", req->id, rule.fault, rule.id);
@@ -128,7 +130,8 @@ bool faults_scan_should_fail(const char *repository)
 {
 	struct fault_rule rule;
 
-	return faults.n > 0 && take("*", repository, "scan_failed", &rule);
+	return atomic_load_explicit(&faults.armed, memory_order_relaxed) &&
+	       take("*", repository, "scan_failed", &rule);
 }
 
 static json_t *rule_json(const struct fault_rule *r)
@@ -187,6 +190,7 @@ int faults_add_json(json_t *body, char *err, size_t errlen, json_t **out_rule)
 		return lcr_fail(LCR_ERR_LIMIT_EXCEEDED, err, errlen, "at most %d fault rules", FAULT_RULES_MAX);
 	}
 	faults.rules[faults.n++] = r;
+	atomic_store_explicit(&faults.armed, true, memory_order_relaxed);
 	pthread_mutex_unlock(&faults.lock);
 	*out_rule = rule_json(&r);
 	return LCR_OK;
@@ -196,6 +200,7 @@ void faults_clear(void)
 {
 	pthread_mutex_lock(&faults.lock);
 	faults.n = 0;
+	atomic_store_explicit(&faults.armed, false, memory_order_relaxed);
 	pthread_mutex_unlock(&faults.lock);
 }
 

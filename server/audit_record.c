@@ -113,6 +113,9 @@ void audit_record_request(struct request *req)
 	bool v2;
 	json_t *record, *identity;
 
+	if (req->audited)
+		return;
+	req->audited = true;
 	if (req->srv->audit == NULL || req->route == NULL || (name = event_name(req)) == NULL)
 		return;
 	v2 = req->route->protocol == PROTOCOL_V2;

@@ -361,6 +361,9 @@ static enum MHD_Result queue(struct request *req)
 	}
 	if (protocol_of_url(req->url) == PROTOCOL_ECR)
 		MHD_add_response_header(req->response, "x-amzn-RequestId", req->id);
+	/* Submitted before the client can read the response, so a query of
+	 * the trail right after it finds the record. */
+	audit_record_request(req);
 	result = MHD_queue_response(req->conn, req->http_status, req->response);
 	MHD_destroy_response(req->response);
 	req->response = NULL;
@@ -425,6 +428,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	if (req == NULL)
 		return;
+	/* A request that ended without a response, such as an upload the
+	 * client broke off, is recorded here. */
 	audit_record_request(req);
 	operation = req->route != NULL && req->route->protocol == PROTOCOL_ECR ? req->route->name : NULL;
 	/* A download URL's path is its credential: log the route, not the token. */

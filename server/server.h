@@ -136,6 +136,7 @@ struct request {
 	char caller_account[REGISTRY_ID_BUF]; /* the principal's account */
 	struct principal principal;
 	bool authorized;               /* IAM mode: the route's action was checked */
+	bool audited;                  /* its CloudTrail record was submitted */
 
 	struct repository repo;
 	bool have_repo;
@@ -311,7 +312,7 @@ int admin_lifecycle_run(struct request *req);
 
 /* audit_record.c */
 struct audit_log;
-/* Write the request's CloudTrail record (routes with an IAM action only). */
+/* Submit the request's CloudTrail record once (routes with an IAM action only). */
 void audit_record_request(struct request *req);
 json_t *audit_user_identity(const struct principal *p, const char *access_key);
 /* A CloudTrail AwsServiceEvent record (lifecycle's PolicyExecutionEvent). */

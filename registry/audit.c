@@ -188,8 +188,11 @@ static void open_database(struct audit_log *log)
 {
 	sqlite3 *db = NULL;
 
+	/* The busy timeout comes first, so that another process holding a lock
+	 * on audit.db for a moment delays the set-up rather than failing it. */
 	if (sqlite3_open_v2(log->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
 			    NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(db, 10000) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, audit_schema, NULL, NULL, NULL) != SQLITE_OK) {
 		log_warn("audit trail disabled: cannot open %s: %s", log->path,
@@ -197,7 +200,6 @@ static void open_database(struct audit_log *log)
 		sqlite3_close_v2(db);
 		return;
 	}
-	sqlite3_busy_timeout(db, 10000);
 	log->db = db;
 }
 

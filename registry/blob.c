@@ -41,6 +41,7 @@ struct hash_state {
 
 struct blob_writer {
 	struct registry *reg;
+	int64_t repository_id;
 	char uuid[UUID_BUF];
 	int fd;
 	EVP_MD_CTX *ctx;
@@ -286,6 +287,7 @@ int registry_upload_writer_open(struct registry *reg, int64_t repository_id, con
 	if (w == NULL)
 		return lcr_fail(LCR_ERR_INTERNAL, err, errlen, "out of memory");
 	w->reg = reg;
+	w->repository_id = repository_id;
 	snprintf(w->uuid, sizeof(w->uuid), "%s", uuid);
 	w->fd = openat(reg->uploads_fd, uuid, O_RDWR | O_APPEND | O_CLOEXEC);
 	if (w->fd < 0) {
@@ -458,16 +460,22 @@ static void blob_writer_free(struct blob_writer *w)
 	free(w);
 }
 
-void blob_writer_close(struct blob_writer *w)
+int blob_writer_close(struct blob_writer *w)
 {
+	int status;
+
 	if (w == NULL)
-		return;
+		return LCR_OK;
 	join_hasher(w);
-	if (!w->failed) {
+	/* A DELETE, a reset or an expiry may have removed the session while
+	 * its bytes were arriving.  Then there is no hash state to keep. */
+	status = registry_upload_stat(w->reg, w->repository_id, w->uuid, NULL);
+	if (status == LCR_OK && !w->failed) {
 		hash_state_put(w->reg, w->uuid, w->ctx, w->size);
 		w->ctx = NULL;
 	}
 	blob_writer_free(w);
+	return status;
 }
 
 static int delete_upload_row(struct registry *reg, const char *uuid)
@@ -547,6 +555,16 @@ static int record_blob(struct registry *reg, int64_t repository_id, const char *
 	status = registry_begin(reg, err, errlen);
 	if (status != LCR_OK)
 		return status;
+	/* Under the write lock the session cannot go away any more, but a
+	 * DELETE, a reset, an expiry or the repository's deletion may have
+	 * removed it while its bytes were arriving. */
+	status = registry_upload_stat(reg, repository_id, uuid, NULL);
+	if (status != LCR_OK) {
+		registry_rollback(reg);
+		if (status == LCR_ERR_BLOB_UPLOAD_UNKNOWN)
+			log_info("upload %s was removed before it completed", uuid);
+		return lcr_fail(status, err, errlen, "upload %s was cancelled or expired before it completed", uuid);
+	}
 	status = install_blob_file(reg, uuid, digest);
 	if (status != LCR_OK) {
 		registry_rollback(reg);
@@ -714,6 +732,20 @@ void registry_upload_touch(struct registry *reg, const char *uuid)
 	sqlite3_finalize(stmt);
 }
 
+/* Return whether a request holds the session's writer lock, which it does
+ * for as long as it receives bytes into the session. */
+static bool upload_in_use(struct registry *reg, const char *uuid)
+{
+	int fd = openat(reg->uploads_fd, uuid, O_RDONLY | O_CLOEXEC);
+	bool busy;
+
+	if (fd < 0)
+		return false;
+	busy = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return busy;
+}
+
 int registry_upload_expire(struct registry *reg, double idle_seconds, int *out_removed)
 {
 	sqlite3_stmt *stmt = registry_prepare(reg, "SELECT uuid FROM uploads WHERE updated_at < ?");
@@ -736,11 +768,13 @@ int registry_upload_expire(struct registry *reg, double idle_seconds, int *out_r
 	}
 	sqlite3_finalize(stmt);
 	for (size_t i = 0; i < n; i++) {
+		if (upload_in_use(reg, uuids[i]))
+			continue;
 		discard_upload(reg, uuids[i]);
 		log_info("upload session %s expired after %.0f s without activity", uuids[i], idle_seconds);
+		(*out_removed)++;
 	}
 	free(uuids);
-	*out_removed = (int)n;
 	return LCR_OK;
 }
 

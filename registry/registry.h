@@ -203,8 +203,10 @@ int registry_upload_writer_open(struct registry *reg, int64_t repository_id, con
 				struct blob_writer **out, char *err, size_t errlen);
 int blob_writer_write(struct blob_writer *w, const void *data, size_t len);
 uint64_t blob_writer_size(const struct blob_writer *w);
-/* Close a writer without completing the upload; keeps the session. */
-void blob_writer_close(struct blob_writer *w);
+/* Close a writer without completing the upload; keeps the session.
+ * Returns LCR_ERR_BLOB_UPLOAD_UNKNOWN when the session was removed while
+ * the writer was open, so the bytes it received are gone. */
+int blob_writer_close(struct blob_writer *w);
 /* Close a writer and remove its session and bytes, for an upload that
  * failed before the client learnt of the session. */
 void blob_writer_abort(struct blob_writer *w);

@@ -83,7 +83,7 @@ int ecr_upload_layer_part(struct request *req)
 	unsigned char *part = NULL;
 	size_t part_len = 0;
 	struct blob_writer *writer = NULL;
-	uint64_t size;
+	uint64_t size, span;
 	int status = ecr_repository(req);
 
 	if (status == LCR_OK)
@@ -118,15 +118,24 @@ int ecr_upload_layer_part(struct request *req)
 				      (unsigned long long)first, (unsigned long long)size);
 		goto out;
 	}
-	if ((uint64_t)(last - first + 1) != part_len || last < first) {
+	/* In unsigned arithmetic, since partLastByte may be as large as the
+	 * largest 64-bit number. */
+	span = last >= first ? (uint64_t)last - (uint64_t)first + 1 : 0;
+	if (span != part_len) {
 		status = invalid_part(req, upload_id, size,
 				      "The part holds %llu bytes but partFirstByte and partLastByte span %llu",
-				      (unsigned long long)part_len, (unsigned long long)(last >= first ? last - first + 1 : 0));
+				      (unsigned long long)part_len, (unsigned long long)span);
 		goto out;
 	}
 	status = blob_writer_write(writer, part, part_len);
 	if (status == LCR_OK)
 		status = registry_upload_note_part(req->srv->registry, upload_id, part_len, PART_SIZE_MIN);
+	if (status == LCR_OK) {
+		status = blob_writer_close(writer);
+		writer = NULL;
+		if (status == LCR_ERR_BLOB_UPLOAD_UNKNOWN)
+			status = upload_not_found(req, upload_id);
+	}
 	if (status == LCR_OK)
 		request_respond_json(req, MHD_HTTP_OK,
 				     json_pack("{s:s, s:s, s:s, s:I}", "registryId", req->repo.registry_id, "repositoryName",

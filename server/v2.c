@@ -8,6 +8,7 @@
  */
 #include "server.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -629,11 +630,13 @@ int v2_upload_start(struct request *req)
 	return LCR_OK;
 }
 
-/* A chunk must start where the session ends (OCI distribution spec,
- * chunked upload): otherwise 416 with the session's current Range. */
+/* A chunk must start where the session ends, and its Content-Range must
+ * span its Content-Length (OCI distribution spec, chunked upload):
+ * otherwise 416 with the session's current Range. */
 static int check_content_range(struct request *req)
 {
 	const char *range = request_header(req, "Content-Range");
+	const char *length = request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	uint64_t size = blob_writer_size(req->writer);
 	unsigned long long start, end;
 	int consumed = 0;
@@ -642,18 +645,24 @@ static int check_content_range(struct request *req)
 		return LCR_OK;
 	if (strncmp(range, "bytes ", 6) == 0)
 		range += 6;
-	if (sscanf(range, "%llu-%llu%n", &start, &end, &consumed) != 2 || range[consumed] != '\0' || end < start)
+	/* sscanf's %llu takes a sign, so both numbers must start with a digit. */
+	if (!isdigit((unsigned char)range[0]) || sscanf(range, "%llu-%llu%n", &start, &end, &consumed) != 2 ||
+	    range[consumed] != '\0' || !isdigit((unsigned char)strchr(range, '-')[1]) || end < start)
 		return lcr_fail(LCR_ERR_BLOB_UPLOAD_INVALID, req->err, sizeof(req->err),
 				"invalid Content-Range '%s': expected <start>-<end>", range);
 	if (start != size) {
 		lcr_fail(LCR_ERR_RANGE_NOT_SATISFIABLE, req->err, sizeof(req->err),
 			 "chunk starts at byte %llu but the upload has %llu bytes", start, (unsigned long long)size);
-		blob_writer_close(req->writer);
-		req->writer = NULL;
-		respond_session(req, MHD_HTTP_RANGE_NOT_SATISFIABLE, req->reference, size);
-		return LCR_ERR_RANGE_NOT_SATISFIABLE;
+	} else if (length != NULL && (strtoull(length, NULL, 10) != end - start + 1 || end - start + 1 == 0)) {
+		lcr_fail(LCR_ERR_RANGE_NOT_SATISFIABLE, req->err, sizeof(req->err),
+			 "Content-Range %llu-%llu does not match the Content-Length of %s bytes", start, end, length);
+	} else {
+		return LCR_OK;
 	}
-	return LCR_OK;
+	blob_writer_close(req->writer);
+	req->writer = NULL;
+	respond_session(req, MHD_HTTP_RANGE_NOT_SATISFIABLE, req->reference, size);
+	return LCR_ERR_RANGE_NOT_SATISFIABLE;
 }
 
 int v2_upload_open_writer(struct request *req)
@@ -680,9 +689,14 @@ int v2_upload_open_writer(struct request *req)
 int v2_upload_patch(struct request *req)
 {
 	uint64_t size = blob_writer_size(req->writer);
+	int status = blob_writer_close(req->writer);
 
-	blob_writer_close(req->writer);
 	req->writer = NULL;
+	if (status == LCR_ERR_BLOB_UPLOAD_UNKNOWN)
+		return lcr_fail(status, req->err, sizeof(req->err),
+				"upload %s was cancelled or expired while the chunk was being received", req->reference);
+	if (status != LCR_OK)
+		return status;
 	registry_upload_touch(req->srv->registry, req->reference);
 	respond_session(req, MHD_HTTP_ACCEPTED, req->reference, size);
 	return LCR_OK;

@@ -14,7 +14,9 @@ import datetime
 import gzip
 import json
 import re
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -774,3 +776,24 @@ def test_unopenable_audit_db_disables_trail(localecr_binary, tmp_path):
     assert "the audit trail is disabled" in listed.text
     assert [repository["repositoryName"] for repository in described] == ["unaudited"]
     assert f"audit trail disabled: cannot open {server.data_dir}/audit.db" in log
+
+
+def test_audit_db_locked_at_start_waits(localecr_binary, tmp_path):
+    """Another process holding audit.db for a moment at start-up delays the trail; it does not disable it."""
+    server = LocalEcrServer(localecr_binary, tmp_path)
+    holder = sqlite3.connect(server.data_dir / "audit.db", isolation_level=None)
+    holder.execute("CREATE TABLE held (value)")
+    holder.execute("BEGIN EXCLUSIVE")
+    server.start()
+    try:
+        time.sleep(1)
+        holder.execute("ROLLBACK")
+        holder.close()
+        server.ecr.create_repository(repositoryName="after-lock")
+        records = audit_records(server, eventName="CreateRepository")
+        log = server.read_log()
+    finally:
+        server.stop()
+
+    assert [record["requestParameters"]["repositoryName"] for record in records] == ["after-lock"]
+    assert "audit trail disabled" not in log

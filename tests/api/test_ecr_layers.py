@@ -215,6 +215,17 @@ def test_reversed_part_range_rejected(server, repository, seed):
     assert_invalid_part(response, repository, upload_id, 99)
 
 
+def test_part_range_to_int64_max_rejected(server, repository, seed):
+    upload_id = server.ecr.initiate_layer_upload(repositoryName=repository)["uploadId"]
+
+    from_zero = raw_part(server, repository, upload_id, 0, 2**63 - 1, b"x")
+    whole_range = raw_part(server, repository, upload_id, 0, 2**63 - 2, b"x")
+
+    assert_invalid_part(from_zero, repository, upload_id, 0)
+    assert_invalid_part(whole_range, repository, upload_id, 0)
+    assert raw_part(server, repository, upload_id, 0, 0, b"x").status_code == 200
+
+
 def test_upload_usable_after_rejected_part(server, repository, seed):
     data = layer_bytes(seed, 5 * MIB + 100)
     digest = testimages.sha256_digest(data)

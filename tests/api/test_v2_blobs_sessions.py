@@ -9,7 +9,7 @@ import time
 import pytest
 
 import testimages
-from harness import find_free_port, oci_error_codes
+from harness import HTTP_TIMEOUT_SECONDS, find_free_port, oci_error_codes
 
 OCTET_STREAM = {"Content-Type": "application/octet-stream"}
 EXPIRY_SECONDS = 2
@@ -539,6 +539,102 @@ def test_large_upload_resumes_after_restart(server_factory):
 
     assert completed.status_code == 201, completed.text
     assert_blob_content(server, "resumed", digest, data)
+
+
+class PausedBody:
+    """A request body sent in pieces: the first `before` pieces, then a wait for `resume`, then the rest."""
+
+    def __init__(self, pieces: list, before: int):
+        self.pieces = pieces
+        self.before = before
+        self.paused = threading.Event()
+        self.resume = threading.Event()
+
+    def __iter__(self):
+        for index, piece in enumerate(self.pieces):
+            if index == self.before:
+                self.paused.set()
+                assert self.resume.wait(HTTP_TIMEOUT_SECONDS)
+            yield piece
+
+
+def send_in_background(server, method: str, location: str, body, **kwargs) -> dict:
+    """Start `method location` with a streamed body on a thread; the result dict gets its response."""
+    result = {}
+    client = server.thread_client()
+
+    def send():
+        result["response"] = client.v2(method, location, data=body, headers=OCTET_STREAM, **kwargs)
+
+    result["thread"] = threading.Thread(target=send)
+    result["thread"].start()
+    return result
+
+
+@pytest.mark.parametrize("method", ["PATCH", "PUT"])
+def test_session_deleted_while_body_streams(server, repository, method):
+    data = os.urandom(LARGE_CHUNK_BYTES)
+    location = start_upload(server, repository)
+    body = PausedBody([data[:5 * 1024 * 1024], data[5 * 1024 * 1024:]], before=1)
+    params = {"digest": testimages.sha256_digest(data)} if method == "PUT" else None
+    sending = send_in_background(server, method, location, body, params=params)
+    assert body.paused.wait(HTTP_TIMEOUT_SECONDS)
+    time.sleep(0.3)
+
+    deleted = server.v2("DELETE", location)
+    body.resume.set()
+    sending["thread"].join(HTTP_TIMEOUT_SECONDS)
+
+    assert deleted.status_code == 204, deleted.text
+    assert_oci_error(sending["response"], 404, "BLOB_UPLOAD_UNKNOWN")
+    assert_oci_error(server.v2("GET", location), 404, "BLOB_UPLOAD_UNKNOWN")
+    assert server.v2("HEAD", f"/{repository}/blobs/{testimages.sha256_digest(data)}").status_code == 404
+    assert uuid_of(location) not in server.upload_files()
+
+
+def test_streaming_session_not_expired(server_factory):
+    """A session that receives bytes slowly is active, whatever its last completed request."""
+    server = server_factory("--upload-expiry", str(EXPIRY_SECONDS))
+    server.create_repository("slow")
+    pieces = [os.urandom(256 * 1024) for _ in range(8)]
+    data = b"".join(pieces)
+    location = start_upload(server, "slow")
+
+    def slowly():
+        for piece in pieces:
+            time.sleep(0.7)
+            yield piece
+
+    patched = server.v2("PATCH", location, data=slowly(), headers=OCTET_STREAM, timeout=60)
+    completed = server.v2("PUT", server.absolute(patched.headers.get("Location", location)),
+                          params={"digest": testimages.sha256_digest(data)})
+
+    assert patched.status_code == 202, patched.text
+    assert patched.headers["Range"] == f"0-{len(data) - 1}"
+    assert completed.status_code == 201, completed.text
+    assert_blob_content(server, "slow", testimages.sha256_digest(data), data)
+
+
+@pytest.mark.parametrize("content_range", ["0-0", "0-9", "0-18446744073709551615"])
+def test_content_range_must_match_length(server, repository, content_range):
+    location = start_upload(server, repository)
+
+    patched = server.v2("PATCH", location, data=b"12345", headers={
+        "Content-Type": "application/octet-stream", "Content-Range": content_range})
+
+    assert patched.status_code == 416, patched.text
+    assert patched.headers["Range"] == "0-0"
+    assert server.v2("GET", location).status_code == 204
+
+
+@pytest.mark.parametrize("content_range", ["0--1", "-0-4", "0-+4", "+0-4"])
+def test_content_range_signed_numbers_rejected(server, repository, content_range):
+    location = start_upload(server, repository)
+
+    patched = server.v2("PATCH", location, data=b"12345", headers={
+        "Content-Type": "application/octet-stream", "Content-Range": content_range})
+
+    assert_oci_error(patched, 400, "BLOB_UPLOAD_INVALID")
 
 
 def test_idle_upload_sessions_expire(server_factory):

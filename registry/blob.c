@@ -50,9 +50,9 @@ struct blob_writer {
 	uint64_t opened_size; /* file size when this request opened the session */
 	int failed;
 
-	/* The hashing thread, once started.  Under lock: size as the thread
-	 * reads it, hashed and stopping.  ctx belongs to the thread until it is
-	 * joined. */
+	/* State shared with the hashing thread, once it is started.  size,
+	 * hashed and stopping change under lock, and ctx belongs to the thread
+	 * until it is joined. */
 	bool hashing;
 	pthread_t hasher;
 	pthread_mutex_t lock;

@@ -101,8 +101,8 @@ int faults_apply(struct request *req)
 	struct fault_rule rule;
 	struct MHD_Response *resp;
 
-	if (!atomic_load_explicit(&faults.armed, memory_order_relaxed) || req->route == NULL || req->route->protocol == PROTOCOL_ADMIN ||
-	    !take(operation_name(req), req->log_repository, NULL, &rule))
+	if (!atomic_load_explicit(&faults.armed, memory_order_relaxed) || req->route == NULL ||
+	    req->route->protocol == PROTOCOL_ADMIN || !take(operation_name(req), req->log_repository, NULL, &rule))
 		return LCR_OK;
 	log_info("request %s: injected fault %s (rule %s)", req->id, rule.fault, rule.id);
 	if (strcmp(rule.fault, "slow") == 0) {

@@ -630,6 +630,20 @@ int v2_upload_start(struct request *req)
 	return LCR_OK;
 }
 
+/* Parse "<start>-<end>" of a Content-Range into its two byte offsets.
+ * sscanf's %llu accepts a sign, so each number must start with a digit. */
+static bool parse_content_range(const char *text, unsigned long long *start, unsigned long long *end)
+{
+	const char *dash = strchr(text, '-');
+	int consumed = 0;
+
+	if (dash == NULL || !isdigit((unsigned char)text[0]) || !isdigit((unsigned char)dash[1]))
+		return false;
+	if (sscanf(text, "%llu-%llu%n", start, end, &consumed) != 2 || text[consumed] != '\0')
+		return false;
+	return *end >= *start;
+}
+
 /* A chunk must start where the session ends, and its Content-Range must
  * span its Content-Length (OCI distribution spec, chunked upload):
  * otherwise 416 with the session's current Range. */
@@ -639,15 +653,12 @@ static int check_content_range(struct request *req)
 	const char *length = request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	uint64_t size = blob_writer_size(req->writer);
 	unsigned long long start, end;
-	int consumed = 0;
 
 	if (range == NULL)
 		return LCR_OK;
 	if (strncmp(range, "bytes ", 6) == 0)
 		range += 6;
-	/* sscanf's %llu takes a sign, so both numbers must start with a digit. */
-	if (!isdigit((unsigned char)range[0]) || sscanf(range, "%llu-%llu%n", &start, &end, &consumed) != 2 ||
-	    range[consumed] != '\0' || !isdigit((unsigned char)strchr(range, '-')[1]) || end < start)
+	if (!parse_content_range(range, &start, &end))
 		return lcr_fail(LCR_ERR_BLOB_UPLOAD_INVALID, req->err, sizeof(req->err),
 				"invalid Content-Range '%s': expected <start>-<end>", range);
 	if (start != size) {
